@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make run` and `make test` (CI runs `make test`).
+CARGO ?= cargo
+
+.PHONY: run test setup build bench clean
+
+setup:
+	@./scripts/setup
+
+build: setup
+	$(CARGO) build --release
+
+# Render the opening cue, Générique, to generique.wav.
+run: build
+	./target/release/ascenseur render generique -o generique.wav
+
+# Everything CI checks: formatting, lints, and every test (benches compile and run once).
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+	$(CARGO) test --release --all-targets --locked
+	$(CARGO) test --release --doc --locked
+
+bench: setup
+	$(CARGO) bench
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,243 @@
+//! Small DSP building blocks for the analysers: a radix-2 FFT, Butterworth sections
+//! and a decimator. Plain std Rust, because `rustfft` is only a dev-dependency.
+
+use std::f64::consts::PI;
+
+/// In-place iterative radix-2 complex FFT (forward, unnormalised) of a fixed size.
+pub(super) struct Fft {
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    bit_reversed: Vec<usize>,
+}
+
+impl Fft {
+    /// `n` must be a power of two, at least 2.
+    pub(super) fn new(n: usize) -> Self {
+        assert!(n >= 2 && n.is_power_of_two(), "FFT size {n} is not a power of two");
+        let bits = n.trailing_zeros();
+        let bit_reversed = (0..n).map(|i| i.reverse_bits() >> (usize::BITS - bits)).collect();
+        // Twiddles in f64 then rounded, so large sizes keep full f32 accuracy.
+        let angle = |k: usize| -2.0 * PI * k as f64 / n as f64;
+        Fft {
+            cos: (0..n / 2).map(|k| angle(k).cos() as f32).collect(),
+            sin: (0..n / 2).map(|k| angle(k).sin() as f32).collect(),
+            bit_reversed,
+        }
+    }
+
+    pub(super) fn process(&self, re: &mut [f32], im: &mut [f32]) {
+        let n = self.bit_reversed.len();
+        assert!(re.len() == n && im.len() == n);
+        for (i, &j) in self.bit_reversed.iter().enumerate() {
+            if j > i {
+                re.swap(i, j);
+                im.swap(i, j);
+            }
+        }
+        let mut len = 2;
+        while len <= n {
+            let half = len / 2;
+            let stride = n / len;
+            for start in (0..n).step_by(len) {
+                for k in 0..half {
+                    let (wr, wi) = (self.cos[k * stride], self.sin[k * stride]);
+                    let (a, b) = (start + k, start + k + half);
+                    let tr = re[b] * wr - im[b] * wi;
+                    let ti = re[b] * wi + im[b] * wr;
+                    re[b] = re[a] - tr;
+                    im[b] = im[a] - ti;
+                    re[a] += tr;
+                    im[a] += ti;
+                }
+            }
+            len *= 2;
+        }
+    }
+}
+
+/// One second-order section (RBJ cookbook), run in f64 so low cutoffs at 48 kHz stay
+/// numerically clean.
+#[derive(Clone, Copy)]
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+}
+
+impl Biquad {
+    fn new(high_pass: bool, cutoff_hz: f64, q: f64, sample_rate: f64) -> Self {
+        let w = 2.0 * PI * (cutoff_hz / sample_rate).clamp(1e-6, 0.499);
+        let (sin, cos) = w.sin_cos();
+        let alpha = sin / (2.0 * q);
+        let a0 = 1.0 + alpha;
+        let b = if high_pass {
+            [(1.0 + cos) / 2.0, -(1.0 + cos), (1.0 + cos) / 2.0]
+        } else {
+            [(1.0 - cos) / 2.0, 1.0 - cos, (1.0 - cos) / 2.0]
+        };
+        Biquad {
+            b: b.map(|c| c / a0),
+            a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
+        }
+    }
+
+    /// Transposed direct form II over the whole buffer, in place, from rest.
+    fn run(&self, x: &mut [f64]) {
+        let (mut s1, mut s2) = (0.0, 0.0);
+        for v in x {
+            let input = *v;
+            let y = self.b[0] * input + s1;
+            s1 = self.b[1] * input - self.a[0] * y + s2;
+            s2 = self.b[2] * input - self.a[1] * y;
+            *v = y;
+        }
+    }
+}
+
+/// Q of the two sections of a 4th-order Butterworth filter.
+const BUTTERWORTH4_Q: [f64; 2] = [0.541_196_100_146_197, 1.306_562_964_876_376_6];
+
+/// Zero-phase band limiting: 4th-order Butterworth high-pass and/or low-pass, run forward
+/// then backward. Zero phase matters because onset times are measured on the result: a
+/// causal low-pass at a few hundred Hz would delay attacks by a millisecond or more.
+pub(super) fn zero_phase_band(
+    signal: &[f32],
+    sample_rate: f32,
+    high_pass_hz: Option<f32>,
+    low_pass_hz: Option<f32>,
+) -> Vec<f32> {
+    let sr = f64::from(sample_rate);
+    let mut sections = Vec::new();
+    for (cutoff, high_pass) in [(high_pass_hz, true), (low_pass_hz, false)] {
+        if let Some(hz) = cutoff {
+            sections.extend(BUTTERWORTH4_Q.map(|q| Biquad::new(high_pass, f64::from(hz), q, sr)));
+        }
+    }
+    let mut x: Vec<f64> = signal.iter().map(|&v| f64::from(v)).collect();
+    for pass in 0..2 {
+        for section in &sections {
+            section.run(&mut x);
+        }
+        if pass == 0 {
+            x.reverse();
+        }
+    }
+    x.reverse();
+    x.into_iter().map(|v| v as f32).collect()
+}
+
+/// Low-passes with a Blackman-windowed sinc and keeps every `factor`-th sample. Only the
+/// "valid" part of the convolution is returned (no start-up transient to look like an
+/// attack), so the output is about `32 * factor` input samples shorter.
+pub(super) fn decimate(signal: &[f32], factor: usize) -> Vec<f32> {
+    if factor <= 1 {
+        return signal.to_vec();
+    }
+    let taps = 32 * factor + 1;
+    let cutoff = 0.4 / factor as f64; // cycles per input sample, 80 % of the new Nyquist
+    let centre = (taps - 1) as f64 / 2.0;
+    let mut kernel: Vec<f64> = (0..taps)
+        .map(|i| {
+            let t = i as f64 - centre;
+            let sinc = if t == 0.0 {
+                2.0 * cutoff
+            } else {
+                (2.0 * PI * cutoff * t).sin() / (PI * t)
+            };
+            let phase = 2.0 * PI * i as f64 / (taps - 1) as f64;
+            sinc * (0.42 - 0.5 * phase.cos() + 0.08 * (2.0 * phase).cos())
+        })
+        .collect();
+    let sum: f64 = kernel.iter().sum();
+    kernel.iter_mut().for_each(|k| *k /= sum);
+    let kernel: Vec<f32> = kernel.into_iter().map(|k| k as f32).collect();
+    if signal.len() < taps {
+        return Vec::new();
+    }
+    (0..=signal.len() - taps)
+        .step_by(factor)
+        .map(|start| {
+            signal[start..start + taps]
+                .iter()
+                .zip(&kernel)
+                .map(|(x, k)| x * k)
+                .sum()
+        })
+        .collect()
+}
+
+/// Median of a scratch slice (reordered in place); NaN-free input assumed.
+pub(super) fn median_in_place(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mid = values.len() / 2;
+    let (_, &mut m, _) = values.select_nth_unstable_by(mid, f32::total_cmp);
+    m
+}
+
+/// Median of f64 values (copied), mean of the two middle values for even counts.
+pub(super) fn median_f64(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fft_matches_direct_dft() {
+        let n = 64;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+        let (mut re, mut im) = (x.clone(), vec![0.0; n]);
+        Fft::new(n).process(&mut re, &mut im);
+        for k in 0..n {
+            let (mut dr, mut di) = (0.0f64, 0.0f64);
+            for (t, &v) in x.iter().enumerate() {
+                let a = -2.0 * PI * (k * t) as f64 / n as f64;
+                dr += f64::from(v) * a.cos();
+                di += f64::from(v) * a.sin();
+            }
+            assert!((f64::from(re[k]) - dr).abs() < 1e-3, "bin {k}");
+            assert!((f64::from(im[k]) - di).abs() < 1e-3, "bin {k}");
+        }
+    }
+
+    #[test]
+    fn butterworth_band_gains() {
+        let sr = 48_000.0;
+        let tone = |hz: f32| -> Vec<f32> {
+            (0..48_000)
+                .map(|i| (std::f32::consts::TAU * hz * i as f32 / sr).sin())
+                .collect()
+        };
+        let rms = |x: &[f32]| super::super::rms_dbfs(&x[12_000..36_000]);
+        // Forward-backward doubles the dB response: −6 dB at the cutoff.
+        let at_cutoff = zero_phase_band(&tone(1000.0), sr, None, Some(1000.0));
+        assert!((rms(&at_cutoff) - (-3.01 - 6.02)).abs() < 0.1);
+        let stop = zero_phase_band(&tone(250.0), sr, Some(1000.0), None);
+        assert!(rms(&stop) < -90.0);
+        let pass = zero_phase_band(&tone(100.0), sr, None, Some(1000.0));
+        assert!((rms(&pass) + 3.01).abs() < 0.05);
+    }
+
+    #[test]
+    fn decimate_keeps_passband_and_length() {
+        let x: Vec<f32> = (0..8000)
+            .map(|i| (std::f32::consts::TAU * 100.0 * i as f32 / 48_000.0).sin())
+            .collect();
+        let y = decimate(&x, 8);
+        assert_eq!(y.len(), (8000 - 257) / 8 + 1);
+        let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 1.0).abs() < 0.01);
+    }
+}

@@ -1,0 +1,107 @@
+//! The band: a conductor that keeps the form and the time, and three players (bass,
+//! drums, piano) who decide, one bar ahead, what to play.
+//!
+//! Everything here runs on the audio thread and is allocation-free: a bar is planned into
+//! a fixed-capacity [`EventQueue`] of sample-stamped sounds, which the engine plays at
+//! their exact sample. Each player draws from its own seeded generator, and bars are
+//! always planned in order, so a render repeats bit for bit for the same preset and seed
+//! whatever the block size.
+
+pub mod arrangement;
+pub mod bass;
+pub mod conductor;
+pub mod drums;
+pub mod piano;
+pub mod queue;
+
+pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
+pub use conductor::{BarContext, Conductor, Position};
+pub use queue::{BandEvent, EventQueue, Sound};
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg32;
+
+/// Which player a sound belongs to: also the stem it is rendered into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Player {
+    Bass,
+    Drums,
+    Piano,
+}
+
+impl Player {
+    pub const ALL: [Player; 3] = [Player::Bass, Player::Drums, Player::Piano];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Player::Bass => "bass",
+            Player::Drums => "drums",
+            Player::Piano => "piano",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Player> {
+        Player::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// Swing ratio (long : short eighth) for a tempo, from the ride-cymbal measurements of
+/// Friberg & Sundström: `r = clamp((beat_ms − 100) / 100, 1, 3.5)`, so the short note
+/// stays near 100 ms. The study has no data below ~120 BPM; below that the ratio eases
+/// from 3.5 down to 2.5 at 60 BPM, since a 3.5:1 ballad sounds like dotted eighths rather
+/// than swing (an interpretation).
+pub fn swing_ratio_for_tempo(bpm: f32) -> f32 {
+    let beat_ms = 60_000.0 / bpm.max(1.0);
+    let fit = ((beat_ms - 100.0) / 100.0).clamp(1.0, 3.5);
+    if bpm >= 120.0 {
+        fit
+    } else {
+        let t = ((bpm - 60.0) / 60.0).clamp(0.0, 1.0);
+        (2.5 + t * (fit - 2.5)).min(fit)
+    }
+}
+
+/// A player's own random stream and sense of time.
+pub struct Feel {
+    rng: Pcg32,
+    /// Where this player sits against the beat, in ms (negative = ahead).
+    offset_ms: f32,
+    /// Spread of the timing around that place, in ms.
+    jitter_ms: f32,
+}
+
+impl Feel {
+    pub fn new(seed: u64, stream: u64, offset_ms: f32, jitter_ms: f32) -> Self {
+        Self {
+            rng: Pcg32::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            offset_ms,
+            jitter_ms,
+        }
+    }
+
+    /// Uniform in 0 … 1.
+    pub fn chance(&mut self) -> f32 {
+        self.rng.random::<f32>()
+    }
+
+    /// True with probability `p`.
+    pub fn maybe(&mut self, p: f32) -> bool {
+        self.chance() < p
+    }
+
+    /// Uniform integer in `0..n` (`n` > 0).
+    pub fn pick(&mut self, n: usize) -> usize {
+        self.rng.random_range(0..n.max(1))
+    }
+
+    /// `value` varied by up to ± `spread`.
+    pub fn vary(&mut self, value: f32, spread: f32) -> f32 {
+        value + spread * (2.0 * self.chance() - 1.0)
+    }
+
+    /// This player's timing offset for one note, in ms: the place plus a roughly
+    /// Gaussian spread (sum of two uniforms).
+    pub fn timing_ms(&mut self) -> f32 {
+        self.offset_ms + self.jitter_ms * (self.chance() + self.chance() - 1.0)
+    }
+}

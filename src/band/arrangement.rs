@@ -1,0 +1,160 @@
+//! A preset compiled for the audio thread: the form flattened into chord slots, the
+//! styles resolved, the swing ratio chosen. Built on an ordinary thread; the audio
+//! thread only reads it.
+
+use crate::preset::{BassStyle, DrumStyle, Feel, LeadVoice, PianoStyle, Preset};
+use crate::theory::{ChordScale, ChordSymbol, Mode};
+
+/// The longest ostinato figure, in notes.
+pub const OSTINATO_CAPACITY: usize = 32;
+
+/// One chord held for some bars, with its scale: the unit the players think in.
+#[derive(Clone, Copy, Debug)]
+pub struct ChordSlot {
+    pub chord: ChordSymbol,
+    pub mode: Mode,
+    pub scale: ChordScale,
+    /// First bar of the slot within one pass of the form (0-based).
+    pub start_bar: u32,
+    pub bars: u32,
+    /// Index into [`Arrangement::section_names`].
+    pub section: usize,
+    /// Whether this slot is the last of its section (drum fills, kicks).
+    pub ends_section: bool,
+}
+
+/// How the bass plays, ready for the audio thread (no heap).
+#[derive(Clone, Copy, Debug)]
+pub enum BassPlan {
+    Walking,
+    Pedal,
+    Ostinato {
+        /// (semitones from the chord root, length in beats)
+        steps: [(i8, f32); OSTINATO_CAPACITY],
+        len: usize,
+        /// The figure's length in bars.
+        bars: u32,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArrangementError {
+    #[error("preset '{0}' has no bars")]
+    Empty(String),
+    #[error("preset '{name}': the ostinato has {len} notes; at most {max} are supported")]
+    OstinatoTooLong { name: String, len: usize, max: usize },
+    #[error("tempo {0} BPM is out of range 30..=360")]
+    Tempo(f32),
+}
+
+/// A preset compiled for the band.
+#[derive(Clone, Debug)]
+pub struct Arrangement {
+    pub name: String,
+    pub title: String,
+    pub slots: Vec<ChordSlot>,
+    pub section_names: Vec<String>,
+    pub form_bars: u32,
+    pub beats_per_bar: u32,
+    pub tempo: f32,
+    pub swing: f32,
+    pub feel: Feel,
+    pub bass: BassPlan,
+    pub drums: DrumStyle,
+    pub piano: PianoStyle,
+    pub lead: LeadVoice,
+}
+
+impl Arrangement {
+    /// Compile a preset. `tempo` overrides the preset's tempo (and then the swing ratio
+    /// follows the new tempo unless the preset fixes it).
+    pub fn new(preset: &Preset, tempo: Option<f32>) -> Result<Self, ArrangementError> {
+        let tempo = tempo.unwrap_or(preset.tempo);
+        if !(30.0..=360.0).contains(&tempo) {
+            return Err(ArrangementError::Tempo(tempo));
+        }
+        let mut slots = Vec::new();
+        let mut section_names = Vec::new();
+        let mut bar = 0;
+        for section in &preset.sections {
+            let index = section_names.len();
+            section_names.push(section.name.clone());
+            for _ in 0..section.repeat.max(1) {
+                for (i, change) in section.changes.iter().enumerate() {
+                    slots.push(ChordSlot {
+                        chord: change.chord,
+                        mode: change.mode,
+                        scale: ChordScale::new(&change.chord, &change.mode),
+                        start_bar: bar,
+                        bars: change.bars,
+                        section: index,
+                        ends_section: i + 1 == section.changes.len(),
+                    });
+                    bar += change.bars;
+                }
+            }
+        }
+        if bar == 0 {
+            return Err(ArrangementError::Empty(preset.name.clone()));
+        }
+        let beats_per_bar = u32::from(preset.meter.beats_per_bar);
+        let bass = match &preset.bass {
+            BassStyle::Walking => BassPlan::Walking,
+            BassStyle::Pedal => BassPlan::Pedal,
+            BassStyle::Ostinato { pattern } => {
+                if pattern.len() > OSTINATO_CAPACITY {
+                    return Err(ArrangementError::OstinatoTooLong {
+                        name: preset.name.clone(),
+                        len: pattern.len(),
+                        max: OSTINATO_CAPACITY,
+                    });
+                }
+                let mut steps = [(0i8, 0f32); OSTINATO_CAPACITY];
+                for (slot, step) in steps.iter_mut().zip(pattern) {
+                    *slot = (step.interval, step.beats);
+                }
+                let beats: f32 = pattern.iter().map(|s| s.beats).sum();
+                BassPlan::Ostinato {
+                    steps,
+                    len: pattern.len(),
+                    bars: ((beats / beats_per_bar as f32).round() as u32).max(1),
+                }
+            }
+        };
+        Ok(Self {
+            name: preset.name.clone(),
+            title: preset.title.clone(),
+            slots,
+            section_names,
+            form_bars: bar,
+            beats_per_bar,
+            tempo,
+            swing: preset.swing.unwrap_or_else(|| super::swing_ratio_for_tempo(tempo)),
+            feel: preset.feel,
+            bass,
+            drums: preset.drums,
+            piano: preset.piano,
+            lead: preset.lead,
+        })
+    }
+
+    /// The slot sounding in bar `bar` (counted from the start, looping the form), and the
+    /// bar's index within the slot.
+    pub fn slot_at(&self, bar: u64) -> (&ChordSlot, u32) {
+        let form_bar = (bar % u64::from(self.form_bars)) as u32;
+        // Forms are a handful of slots: a linear scan is cheaper than anything clever.
+        let slot = self
+            .slots
+            .iter()
+            .rev()
+            .find(|s| s.start_bar <= form_bar)
+            .unwrap_or(&self.slots[0]);
+        (slot, form_bar - slot.start_bar)
+    }
+
+    /// Index of the slot sounding in bar `bar`.
+    pub fn slot_index_at(&self, bar: u64) -> usize {
+        let form_bar = (bar % u64::from(self.form_bars)) as u32;
+        self.slots.iter().rposition(|s| s.start_bar <= form_bar).unwrap_or(0)
+    }
+}

@@ -1,0 +1,96 @@
+//! The pianist: sparse modal comping in the low-middle register.
+//!
+//! René Urtreger said he played least of all on this record, so the pianist mostly
+//! lays out: a voicing on the downbeat of a new chord, a Charleston now and then, an
+//! anticipation on the "and" of 4 into a chord change. Ballads are sparser and the chords
+//! ring longer; faster tunes get shorter stabs. Voicings (So What, quartal or rootless,
+//! per the preset) change position when the chord changes or when the pianist feels like
+//! it.
+
+use super::{BarContext, EventQueue, Feel, Sound};
+use crate::preset::{Feel as Groove, PianoStyle};
+use crate::synth::piano::PianoNote;
+use crate::theory::voicing::{Voicing, voice};
+
+/// The pianist sits on the beat, a hair behind the drums (ms).
+const PLACE_MS: f32 = 2.0;
+/// Lowest note of a voicing: keeps the comping low-middle and dark.
+const VOICING_FLOOR: u8 = 50;
+
+pub struct Pianist {
+    feel: Feel,
+    variant: u32,
+    /// The next bar's downbeat was already played as an anticipation.
+    anticipated: bool,
+}
+
+impl Pianist {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            feel: Feel::new(seed, 3, PLACE_MS, 3.0),
+            variant: 0,
+            anticipated: false,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.anticipated = false;
+    }
+
+    fn chord(&mut self, ctx: &BarContext, queue: &mut EventQueue, voicing: &Voicing, beat: f32, beats: f32, velocity: f32, roll_ms: f32) {
+        let offset = self.feel.timing_ms();
+        let velocity = self.feel.vary(velocity, 0.06).clamp(0.1, 1.0);
+        // Comping swings less than the ride: soloists and compers lay the off-beat a little earlier.
+        let swing = ctx.swing.min(2.2);
+        for (i, &key) in voicing.notes().iter().enumerate() {
+            let at = ctx.time(beat, swing, offset + roll_ms * i as f32);
+            let top = if i + 1 == voicing.notes().len() { 0.06 } else { 0.0 };
+            queue.push(
+                at,
+                Sound::Piano(PianoNote {
+                    key,
+                    velocity: (velocity + top).min(1.0),
+                    length: ctx.samples(beats),
+                }),
+            );
+        }
+    }
+
+    pub fn plan(&mut self, ctx: &BarContext, style: &PianoStyle, queue: &mut EventQueue) {
+        let ballad = matches!(ctx.arrangement.feel, Groove::Ballad | Groove::Rubato);
+        let density = style.density.clamp(0.0, 1.0) * if ballad { 0.7 } else { 1.0 };
+        let beats = ctx.beats as f32;
+        if ctx.chord_starts() || self.feel.maybe(0.15) {
+            self.variant = self.feel.pick(8) as u32;
+        }
+        let here = voice(style.voicing, &ctx.slot.scale, VOICING_FLOOR, self.variant);
+        let roll = if ballad { 9.0 } else { 0.0 };
+        let held = if ballad { beats * 0.9 } else { 1.1 };
+        let anticipated = std::mem::replace(&mut self.anticipated, false);
+
+        if ctx.chord_starts() && !anticipated {
+            self.chord(ctx, queue, &here, 0.0, held.max(1.5), 0.5, roll);
+        } else if !anticipated && self.feel.maybe(0.2 + 0.5 * density) {
+            match self.feel.pick(4) {
+                // Charleston: 1 and the "and" of 2.
+                0 if !ballad => {
+                    self.chord(ctx, queue, &here, 0.0, 0.8, 0.45, 0.0);
+                    self.chord(ctx, queue, &here, 1.5, 0.7, 0.4, 0.0);
+                }
+                // On the "and" of 2, left hanging.
+                1 => self.chord(ctx, queue, &here, 1.5, held, 0.42, roll),
+                // Beat 3 (or 2 in short bars).
+                2 => self.chord(ctx, queue, &here, (beats / 2.0).floor(), held, 0.4, roll),
+                _ => self.chord(ctx, queue, &here, 0.0, held, 0.45, roll),
+            }
+        }
+
+        if ctx.chord_ends() && ctx.next_slot.start_bar != ctx.slot.start_bar && beats >= 2.0 && self.feel.maybe(0.25 + 0.4 * density) {
+            // Anticipate the next chord on the last off-beat of the bar.
+            self.variant = self.feel.pick(8) as u32;
+            let next = voice(style.voicing, &ctx.next_slot.scale, VOICING_FLOOR, self.variant);
+            self.chord(ctx, queue, &next, beats - 0.5, held.max(1.5), 0.5, roll);
+            self.anticipated = true;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Measuring the engine's cost per callback, as a share of the real-time budget.
+//!
+//! The engine runs here exactly as in a callback, on this thread, with the band playing
+//! and lead notes held; each block is timed on its own so that the tail (p99.9, max) —
+//! what decides whether a buffer size drops out — is seen, not just the mean.
+
+use crate::band::Arrangement;
+use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
+use crate::preset::Preset;
+use std::time::Instant;
+
+/// Cost of one block size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockCost {
+    pub frames: usize,
+    pub sample_rate: f32,
+    pub blocks: usize,
+    pub median_s: f64,
+    pub p999_s: f64,
+    pub max_s: f64,
+}
+
+impl BlockCost {
+    /// Real-time budget of one block.
+    pub fn budget_s(&self) -> f64 {
+        self.frames as f64 / self.sample_rate as f64
+    }
+
+    /// A time as a percentage of the budget.
+    pub fn share(&self, seconds: f64) -> f64 {
+        100.0 * seconds / self.budget_s()
+    }
+}
+
+/// Time `blocks` engine calls of `frames` frames each, with the band playing `preset`
+/// and `lead_notes` lead notes held.
+pub fn measure_blocks(preset: &Preset, frames: usize, blocks: usize, lead_notes: usize) -> BlockCost {
+    let config = EngineConfig::default();
+    let arrangement = Arrangement::new(preset, None).expect("a validated preset compiles");
+    let (mut engine, mut controller) = Engine::new(config, arrangement);
+    for i in 0..lead_notes.min(crate::engine::LEAD_VOICES) {
+        let _ = controller.play(TimedInput {
+            frame: 0,
+            event: InputEvent::NoteOn {
+                key: 58 + 3 * i as u8,
+                velocity: 0.8,
+            },
+        });
+    }
+    let mut buffer = vec![0.0f32; 2 * frames];
+    // Warm up: a bar of music, caches and branch predictors.
+    let warm_up = engine.bar_start(1);
+    while engine.clock() < warm_up {
+        engine.process(&mut buffer);
+    }
+    let mut times = Vec::with_capacity(blocks);
+    for _ in 0..blocks {
+        let start = Instant::now();
+        engine.process(&mut buffer);
+        times.push(start.elapsed().as_secs_f64());
+        controller.latest_telemetry();
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    BlockCost {
+        frames,
+        sample_rate: config.sample_rate,
+        blocks,
+        median_s: at(0.5),
+        p999_s: at(0.999),
+        max_s: *times.last().unwrap_or(&0.0),
+    }
+}

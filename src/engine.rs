@@ -1,0 +1,494 @@
+//! The engine: the one renderer behind the live drivers, offline renders, tests and
+//! benches.
+//!
+//! [`Engine::process`] runs on the audio thread under the real-time contract: it never
+//! allocates, frees, locks, blocks, prints or does I/O. Everything it needs is built by
+//! [`Engine::new`] before the stream starts. Other threads talk to it only through the
+//! lock-free rings of [`EngineController`]: commands in, player input in, telemetry out,
+//! and heavy objects back out to be dropped off the audio thread.
+
+pub mod messages;
+
+pub use messages::{Command, EngineReturn, InputEvent, Telemetry, TimedInput};
+
+use crate::band::bass::Bassist;
+use crate::band::drums::Drummer;
+use crate::band::piano::Pianist;
+use crate::band::{Arrangement, Conductor, EventQueue, Player, Sound};
+use crate::preset::LeadVoice;
+use crate::synth::bass::{BassBody, BassVoice};
+use crate::synth::drums::DrumKit;
+use crate::synth::fx::{Echo, Limiter, Room};
+use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadVoiceUnit};
+use crate::synth::piano::PianoVoice;
+use crate::synth::pool::VoicePool;
+use ringbuf::traits::{Consumer, Producer, Split};
+use ringbuf::{HeapCons, HeapProd, HeapRb};
+
+/// Bass voices: a note and the tail of the one before it, with room for a pedal.
+pub const BASS_VOICES: usize = 4;
+/// Piano voices: two overlapping five-note voicings and their tails.
+pub const PIANO_VOICES: usize = 20;
+/// Lead voices the player can hold at once.
+pub const LEAD_VOICES: usize = 8;
+/// Commands waiting from the UI.
+pub const COMMAND_CAPACITY: usize = 64;
+/// Player input waiting between two callbacks: a dense MIDI burst at a large buffer.
+pub const INPUT_CAPACITY: usize = 1024;
+/// Telemetry snapshots waiting for the UI (lossy: old ones are dropped when full).
+pub const TELEMETRY_CAPACITY: usize = 256;
+/// Largest stretch rendered in one go; longer host buffers are rendered in pieces.
+pub const MAX_CHUNK: usize = 256;
+
+/// The stems, in the order [`Engine::process_with_stems`] fills them.
+pub const STEMS: [&str; 4] = ["bass", "drums", "piano", "lead"];
+
+/// What an engine is built with.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    pub sample_rate: f32,
+    pub seed: u64,
+    /// Players muted from the start, indexed as [`Player::ALL`].
+    pub mute: [bool; 3],
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            seed: 1957,
+            mute: [false; 3],
+        }
+    }
+}
+
+/// The non-audio side of an engine: the other ends of its rings.
+pub struct EngineController {
+    pub commands: HeapProd<Command>,
+    pub input: HeapProd<TimedInput>,
+    pub telemetry: HeapCons<Telemetry>,
+    pub returns: HeapCons<EngineReturn>,
+}
+
+impl EngineController {
+    /// Send a command; gives it back if the ring is full.
+    pub fn send(&mut self, command: Command) -> Result<(), Command> {
+        self.commands.try_push(command)
+    }
+
+    /// Queue player input; gives it back if the ring is full.
+    pub fn play(&mut self, input: TimedInput) -> Result<(), TimedInput> {
+        self.input.try_push(input)
+    }
+
+    /// Drop whatever the engine handed back (old arrangements) on this thread.
+    pub fn collect_garbage(&mut self) {
+        while self.returns.try_pop().is_some() {}
+    }
+
+    /// The newest telemetry snapshot, discarding older ones.
+    pub fn latest_telemetry(&mut self) -> Option<Telemetry> {
+        let mut latest = None;
+        while let Some(t) = self.telemetry.try_pop() {
+            latest = Some(t);
+        }
+        latest
+    }
+}
+
+/// Scratch buses for one chunk, one stereo pair per stem.
+struct Buses {
+    left: [[f32; MAX_CHUNK]; 4],
+    right: [[f32; MAX_CHUNK]; 4],
+}
+
+/// The instrument: band, voices, room and master.
+pub struct Engine {
+    sample_rate: f32,
+    clock: u64,
+    arrangement: Box<Arrangement>,
+    conductor: Conductor,
+    queue: EventQueue,
+    bassist: Bassist,
+    drummer: Drummer,
+    pianist: Pianist,
+    bass: VoicePool<BassVoice, BASS_VOICES>,
+    bass_body: [BassBody; 2],
+    drums: DrumKit,
+    piano: VoicePool<PianoVoice, PIANO_VOICES>,
+    lead: VoicePool<LeadVoiceUnit, LEAD_VOICES>,
+    lead_kind: LeadVoice,
+    lead_controls: LeadControls,
+    sustain: bool,
+    sustained: [bool; 128],
+    room: Room,
+    echo: Echo,
+    limiter: Limiter,
+    mute: [bool; 3],
+    buses: Box<Buses>,
+    pending: [TimedInput; INPUT_CAPACITY],
+    pending_len: usize,
+    commands: HeapCons<Command>,
+    input: HeapCons<TimedInput>,
+    telemetry: HeapProd<Telemetry>,
+    returns: HeapProd<EngineReturn>,
+    dropped_input: u64,
+    stem_peaks: [f32; 4],
+    notes_played: u64,
+}
+
+impl Engine {
+    /// Build an engine and its controller. Allocates everything the audio thread will
+    /// ever need; call it before the stream starts.
+    pub fn new(config: EngineConfig, arrangement: Arrangement) -> (Engine, EngineController) {
+        let sr = config.sample_rate;
+        let seed = config.seed;
+        let (commands_tx, commands_rx) = HeapRb::<Command>::new(COMMAND_CAPACITY).split();
+        let (input_tx, input_rx) = HeapRb::<TimedInput>::new(INPUT_CAPACITY).split();
+        let (telemetry_tx, telemetry_rx) = HeapRb::<Telemetry>::new(TELEMETRY_CAPACITY).split();
+        let (returns_tx, returns_rx) = HeapRb::<EngineReturn>::new(COMMAND_CAPACITY).split();
+        let lead_kind = arrangement.lead;
+        let mut engine = Engine {
+            sample_rate: sr,
+            clock: 0,
+            conductor: Conductor::new(sr, arrangement.tempo),
+            arrangement: Box::new(arrangement),
+            queue: EventQueue::new(),
+            bassist: Bassist::new(seed),
+            drummer: Drummer::new(seed),
+            pianist: Pianist::new(seed),
+            bass: VoicePool::new(|i| BassVoice::new(sr, seed ^ (0x100 + i as u64))),
+            bass_body: [BassBody::new(sr), BassBody::new(sr)],
+            drums: DrumKit::new(sr, seed ^ 0x200),
+            piano: VoicePool::new(|i| PianoVoice::new(sr, seed ^ (0x300 + i as u64))),
+            lead: VoicePool::new(|i| LeadVoiceUnit::new(sr, seed ^ (0x400 + i as u64))),
+            lead_kind,
+            lead_controls: LeadControls::default(),
+            sustain: false,
+            sustained: [false; 128],
+            room: Room::new(sr),
+            echo: Echo::new(0.32, 0.28, sr),
+            limiter: Limiter::new(sr),
+            mute: config.mute,
+            buses: Box::new(Buses {
+                left: [[0.0; MAX_CHUNK]; 4],
+                right: [[0.0; MAX_CHUNK]; 4],
+            }),
+            pending: [TimedInput::default(); INPUT_CAPACITY],
+            pending_len: 0,
+            commands: commands_rx,
+            input: input_rx,
+            telemetry: telemetry_tx,
+            returns: returns_tx,
+            dropped_input: 0,
+            stem_peaks: [0.0; 4],
+            notes_played: 0,
+        };
+        engine.conductor.restart(0);
+        let controller = EngineController {
+            commands: commands_tx,
+            input: input_tx,
+            telemetry: telemetry_rx,
+            returns: returns_rx,
+        };
+        (engine, controller)
+    }
+
+    /// Frames rendered since the engine started: the engine's clock.
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// The arrangement being played.
+    pub fn arrangement(&self) -> &Arrangement {
+        &self.arrangement
+    }
+
+    /// Sample time at which bar `bar` (0-based) starts at the current tempo, if the tempo
+    /// has not changed since the start. For offline renders and tests.
+    pub fn bar_start(&self, bar: u64) -> u64 {
+        let spb = self.sample_rate as f64 * 60.0 / self.conductor.tempo() as f64;
+        (bar as f64 * spb * self.arrangement.beats_per_bar as f64).round() as u64
+    }
+
+    /// Render interleaved stereo into `out` (length = 2 × frames). Audio thread.
+    pub fn process(&mut self, out: &mut [f32]) {
+        self.process_inner(out, None);
+    }
+
+    /// Render interleaved stereo into `out` and each player's dry stem (interleaved
+    /// stereo, same length as `out`) into `stems`, ordered as [`STEMS`]. Offline renders.
+    pub fn process_with_stems(&mut self, out: &mut [f32], stems: &mut [&mut [f32]; 4]) {
+        self.process_inner(out, Some(stems));
+    }
+
+    fn process_inner(&mut self, out: &mut [f32], stems: Option<&mut [&mut [f32]; 4]>) {
+        #[cfg(feature = "assert-no-alloc")]
+        assert_no_alloc::assert_no_alloc(|| self.render_block(out, stems));
+        #[cfg(not(feature = "assert-no-alloc"))]
+        self.render_block(out, stems);
+    }
+
+    fn render_block(&mut self, out: &mut [f32], mut stems: Option<&mut [&mut [f32]; 4]>) {
+        self.drain_commands();
+        self.drain_input();
+        let frames = out.len() / 2;
+        self.stem_peaks = [0.0; 4];
+        let mut done = 0;
+        while done < frames {
+            let block_end = self.clock + (frames - done) as u64;
+            self.plan_until(block_end);
+            // Play everything due now, then render up to the next due sound.
+            self.apply_due();
+            let next_sound = self.queue.next_time().unwrap_or(u64::MAX);
+            let next_input = self.next_input_time();
+            let until = block_end.min(next_sound.max(self.clock + 1)).min(next_input.max(self.clock + 1));
+            let n = ((until - self.clock) as usize).min(MAX_CHUNK);
+            let range = done * 2..(done + n) * 2;
+            match stems.as_deref_mut() {
+                Some(stems) => {
+                    let [b, d, p, l] = stems;
+                    self.render_chunk(
+                        &mut out[range.clone()],
+                        Some([&mut b[range.clone()], &mut d[range.clone()], &mut p[range.clone()], &mut l[range]]),
+                    )
+                }
+                None => self.render_chunk(&mut out[range], None),
+            }
+            self.clock += n as u64;
+            done += n;
+        }
+        self.publish_telemetry();
+    }
+
+    fn plan_until(&mut self, horizon: u64) {
+        while self.conductor.needs_planning(horizon) {
+            let ctx = self.conductor.next_bar(&self.arrangement);
+            self.bassist.plan(&ctx, &self.arrangement.bass, &mut self.queue);
+            self.drummer.plan(&ctx, &self.arrangement.drums, &mut self.queue);
+            self.pianist.plan(&ctx, &self.arrangement.piano, &mut self.queue);
+        }
+    }
+
+    fn apply_due(&mut self) {
+        while let Some(event) = self.queue.pop_due(self.clock) {
+            match event.sound {
+                Sound::Bass(note) if !self.mute[0] => {
+                    self.bass.start(note);
+                }
+                Sound::Drum(hit) if !self.mute[1] => self.drums.hit(hit),
+                Sound::Piano(note) if !self.mute[2] => {
+                    self.piano.start(note);
+                }
+                _ => {}
+            }
+        }
+        while self.pending_len > 0 && self.pending[0].frame <= self.clock {
+            let input = self.pending[0];
+            self.pending.copy_within(1..self.pending_len, 0);
+            self.pending_len -= 1;
+            self.apply_input(input.event);
+        }
+    }
+
+    fn next_input_time(&self) -> u64 {
+        if self.pending_len > 0 { self.pending[0].frame } else { u64::MAX }
+    }
+
+    fn drain_input(&mut self) {
+        while let Some(input) = self.input.try_pop() {
+            if self.pending_len == INPUT_CAPACITY {
+                self.dropped_input += 1;
+                continue;
+            }
+            // Keep time order; input almost always arrives in order, so this rarely moves anything.
+            let mut i = self.pending_len;
+            while i > 0 && self.pending[i - 1].frame > input.frame {
+                self.pending[i] = self.pending[i - 1];
+                i -= 1;
+            }
+            self.pending[i] = input;
+            self.pending_len += 1;
+        }
+    }
+
+    fn drain_commands(&mut self) {
+        while let Some(command) = self.commands.try_pop() {
+            match command {
+                Command::SetTempo(bpm) => self.conductor.set_tempo(bpm),
+                Command::SetMute(player, muted) => {
+                    let index = Player::ALL.iter().position(|p| *p == player).unwrap_or(0);
+                    self.mute[index] = muted;
+                    if muted {
+                        match player {
+                            Player::Bass => self.bass.release_all(),
+                            Player::Drums => {}
+                            Player::Piano => self.piano.release_all(),
+                        }
+                    }
+                }
+                Command::SetLead(kind) => {
+                    self.lead.release_all();
+                    self.lead_kind = kind;
+                }
+                Command::Load(arrangement) => {
+                    let old = std::mem::replace(&mut self.arrangement, arrangement);
+                    self.conductor.set_tempo(self.arrangement.tempo);
+                    self.lead_kind = self.arrangement.lead;
+                    self.restart_form();
+                    // The old arrangement is dropped by the controller, off this thread. If
+                    // the return ring is full it is dropped here, which is rare enough
+                    // (64 loads between two UI frames) to accept.
+                    let _ = self.returns.try_push(EngineReturn::Arrangement(old));
+                }
+                Command::Restart => self.restart_form(),
+            }
+        }
+    }
+
+    fn restart_form(&mut self) {
+        self.queue.clear();
+        self.bass.release_all();
+        self.piano.release_all();
+        self.bassist.reset();
+        self.pianist.reset();
+        self.conductor.restart(self.clock);
+    }
+
+    fn apply_input(&mut self, event: InputEvent) {
+        match event {
+            InputEvent::NoteOn { key, velocity } => {
+                let key = key.min(127);
+                self.sustained[key as usize] = false;
+                self.notes_played += 1;
+                let window = (CHORD_WINDOW_S * self.sample_rate) as u32;
+                // A new note over a held horn note is a slur: the held voice glides.
+                let glide = self
+                    .lead
+                    .voices_mut()
+                    .iter_mut()
+                    .filter(|v| v.is_active_held() && v.glides() && v.age() >= window)
+                    .min_by_key(|v| v.age());
+                match glide {
+                    Some(voice) => voice.glide_to(key, velocity),
+                    None => {
+                        self.lead.start(LeadNote { key, velocity, kind: self.lead_kind });
+                    }
+                }
+            }
+            InputEvent::NoteOff { key } => {
+                if self.sustain {
+                    self.sustained[key.min(127) as usize] = true;
+                } else {
+                    self.lead.release_key(key);
+                }
+            }
+            InputEvent::Sustain(down) => {
+                self.sustain = down;
+                if !down {
+                    for key in 0..128u8 {
+                        if std::mem::take(&mut self.sustained[key as usize]) {
+                            self.lead.release_key(key);
+                        }
+                    }
+                }
+            }
+            InputEvent::PitchBend(semitones) => self.lead_controls.bend = semitones,
+            InputEvent::Modulation(amount) => self.lead_controls.modulation = amount.clamp(0.0, 1.0),
+            InputEvent::AllNotesOff => {
+                self.sustained = [false; 128];
+                self.lead.release_all();
+            }
+            InputEvent::AllSoundOff => {
+                self.sustained = [false; 128];
+                self.lead.silence_all();
+            }
+            InputEvent::Program(program) => {
+                let kinds = LeadVoice::ALL;
+                self.lead.release_all();
+                self.lead_kind = kinds[program as usize % kinds.len()];
+            }
+        }
+    }
+
+    fn render_chunk(&mut self, out: &mut [f32], stems: Option<[&mut [f32]; 4]>) {
+        let n = out.len() / 2;
+        let buses = &mut *self.buses;
+        for stem in 0..4 {
+            buses.left[stem][..n].fill(0.0);
+            buses.right[stem][..n].fill(0.0);
+        }
+        {
+            let [bl, dl, pl, ll] = &mut buses.left;
+            let [br, dr, pr, lr] = &mut buses.right;
+            self.bass.render(&mut bl[..n], &mut br[..n]);
+            self.bass_body[0].process(&mut bl[..n]);
+            self.bass_body[1].process(&mut br[..n]);
+            self.drums.render(&mut dl[..n], &mut dr[..n]);
+            self.piano.render(&mut pl[..n], &mut pr[..n]);
+            let controls = self.lead_controls;
+            for voice in self.lead.voices_mut().iter_mut() {
+                voice.set_controls(controls);
+            }
+            self.lead.render(&mut ll[..n], &mut lr[..n]);
+        }
+        // Room sends per stem: the bass stays dry and close, the trumpet swims.
+        const SEND: [f32; 4] = [0.03, 0.10, 0.16, 0.32];
+        const LEVEL: [f32; 4] = [1.0, 0.9, 0.85, 1.0];
+        let mut peaks = self.stem_peaks;
+        for i in 0..n {
+            let mut dry = (0.0, 0.0);
+            let mut send = (0.0, 0.0);
+            for stem in 0..4 {
+                let (l, r) = (buses.left[stem][i] * LEVEL[stem], buses.right[stem][i] * LEVEL[stem]);
+                peaks[stem] = peaks[stem].max(l.abs()).max(r.abs());
+                dry.0 += l;
+                dry.1 += r;
+                send.0 += l * SEND[stem];
+                send.1 += r * SEND[stem];
+            }
+            let lead_mono = 0.5 * (buses.left[3][i] + buses.right[3][i]);
+            let echo = self.echo.tick(lead_mono) * 0.22;
+            let (wet_l, wet_r) = self.room.tick(send.0 + echo * 0.5, send.1 + echo * 0.5);
+            let (l, r) = self.limiter.tick(dry.0 + wet_l + echo, dry.1 + wet_r + echo * 0.8);
+            out[2 * i] = l;
+            out[2 * i + 1] = r;
+        }
+        self.stem_peaks = peaks;
+        if let Some(stems) = stems {
+            for (stem, target) in stems.into_iter().enumerate() {
+                for i in 0..n {
+                    target[2 * i] = buses.left[stem][i] * LEVEL[stem];
+                    target[2 * i + 1] = buses.right[stem][i] * LEVEL[stem];
+                }
+            }
+        }
+    }
+
+    fn publish_telemetry(&mut self) {
+        let position = self.conductor.position(self.clock, &self.arrangement);
+        let mut held = [0u64; 2];
+        for key in self.lead.held_keys() {
+            held[(key / 64) as usize & 1] |= 1 << (key % 64);
+        }
+        let telemetry = Telemetry {
+            frame: self.clock,
+            position,
+            tempo: self.conductor.tempo(),
+            stem_peaks: self.stem_peaks,
+            limiter_db: self.limiter.reduction_db(),
+            held_keys: held,
+            notes_played: self.notes_played,
+            dropped_input: self.dropped_input,
+            dropped_events: self.queue.dropped(),
+            lead: self.lead_kind,
+            mute: self.mute,
+        };
+        // Lossy: when the UI is not reading, newer snapshots are simply not queued.
+        let _ = self.telemetry.try_push(telemetry);
+    }
+}

@@ -1,0 +1,255 @@
+//! The `ascenseur` command: render, presets, check.
+
+use anyhow::Context;
+use ascenseur::preset::{self, PresetError};
+use ascenseur::render::{self, RenderError, RenderOptions};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A real-time improvisation practice instrument: a 1957 rhythm section vamping on the
+/// cues of "Ascenseur pour l'échafaud".
+#[derive(Parser, Debug)]
+#[command(name = "ascenseur", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render a preset offline to a 48 kHz stereo WAV.
+    Render(RenderArgs),
+    /// List the presets: name, title, tempo, feel, modes.
+    Presets,
+    /// Measure the engine's cost per block at several buffer sizes (full band, lead
+    /// notes held), as a share of the real-time budget.
+    Bench {
+        /// What to measure (only `dsp` for now).
+        #[arg(default_value = "dsp")]
+        what: String,
+        /// Preset the band plays while measuring.
+        #[arg(long, default_value = "florence-sur-les-champs-elysees")]
+        preset: String,
+        /// Seconds of audio to time per buffer size.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a preset file (exit code 2 if it is invalid).
+    Check {
+        /// The preset file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RenderArgs {
+    /// Preset name (see `ascenseur presets`) or path to a preset file.
+    preset: String,
+    /// Output WAV file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Bars to render (default: one pass of the form, or the length of --input).
+    #[arg(long)]
+    bars: Option<u32>,
+    /// Seed for the band's choices: the same seed gives the same render.
+    #[arg(long, default_value_t = 1957)]
+    seed: u64,
+    /// Tempo in BPM (default: the preset's).
+    #[arg(long)]
+    tempo: Option<f32>,
+    /// Transpose to this key, e.g. "Eb" or "E minor".
+    #[arg(long)]
+    key: Option<String>,
+    /// Frames per engine block (does not change the result).
+    #[arg(long, default_value_t = 256)]
+    block: usize,
+    /// Also write bass.wav, drums.wav, piano.wav and lead.wav into this directory.
+    #[arg(long)]
+    stems: Option<PathBuf>,
+    /// A Standard MIDI File to play through the lead voice over the band.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Players to leave out, comma-separated: bass,drums,piano.
+    #[arg(long, default_value = "")]
+    mute: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or_else(|| {
+        Command::Render(RenderArgs {
+            preset: "generique".into(),
+            output: "generique.wav".into(),
+            bars: None,
+            seed: 1957,
+            tempo: None,
+            key: None,
+            block: 256,
+            stems: None,
+            input: None,
+            mute: String::new(),
+        })
+    });
+    let result = match command {
+        Command::Render(args) => render_command(args),
+        Command::Presets => presets_command(),
+        Command::Check { file } => check_command(&file),
+        Command::Bench {
+            what,
+            preset,
+            seconds,
+            json,
+        } => bench_command(&what, &preset, seconds, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // A bad preset is the user's input, not a failure of the program: exit 2.
+            let code = error
+                .chain()
+                .find_map(|e| {
+                    e.downcast_ref::<PresetError>()
+                        .map(|p| p.exit_code())
+                        .or_else(|| match e.downcast_ref::<RenderError>() {
+                            Some(RenderError::Preset(p)) => Some(p.exit_code()),
+                            _ => None,
+                        })
+                })
+                .unwrap_or(1);
+            eprintln!("error: {error:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn render_command(args: RenderArgs) -> anyhow::Result<()> {
+    let preset = preset::find(&args.preset)?;
+    let options = RenderOptions {
+        bars: args.bars,
+        seed: args.seed,
+        tempo: args.tempo,
+        key: args.key,
+        block: args.block,
+        mute: render::parse_mute(&args.mute)?,
+        input: args.input,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% ({eta} left)")
+            .expect("static progress template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("rendering {}", preset.title));
+    let started = std::time::Instant::now();
+    let rendered = render::render(&preset, &options, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    render::write_outputs(&rendered, &args.output, args.stems.as_deref())
+        .with_context(|| format!("writing the render of '{}'", preset.name))?;
+    let seconds = rendered.mix.len() as f64 / 2.0 / rendered.sample_rate as f64;
+    let bars = rendered.bar_starts.len();
+    eprintln!(
+        "wrote {} ({bars} bars of {} at {:.0} BPM, {seconds:.1} s of audio in {:.2} s)",
+        args.output.display(),
+        preset.title,
+        rendered.arrangement.tempo,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn presets_command() -> anyhow::Result<()> {
+    let catalog = preset::catalog();
+    println!("{:<34} {:<34} {:>5}  {:<13} modes", "name", "title", "BPM", "feel");
+    for entry in &catalog {
+        match &entry.preset {
+            Ok(p) => {
+                let mut modes: Vec<String> = Vec::new();
+                for change in p.sections.iter().flat_map(|s| &s.changes) {
+                    let text = format!("{} {}", change.chord, change.mode);
+                    if !modes.contains(&text) {
+                        modes.push(text);
+                    }
+                }
+                let user = if entry.is_user() { " (user)" } else { "" };
+                println!(
+                    "{:<34} {:<34} {:>5.0}  {:<13} {}",
+                    format!("{}{user}", p.name),
+                    p.title,
+                    p.tempo,
+                    p.feel.slug(),
+                    modes.join(", ")
+                );
+            }
+            Err(e) => eprintln!("skipped invalid user preset: {e}"),
+        }
+    }
+    Ok(())
+}
+
+fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
+    let preset = preset::load_file(file)?;
+    println!(
+        "{}: ok — {} ({} bars, {:.0} BPM, {})",
+        file.display(),
+        preset.title,
+        preset.form_bars(),
+        preset.tempo,
+        preset.feel.slug()
+    );
+    Ok(())
+}
+
+fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> anyhow::Result<()> {
+    if what != "dsp" {
+        anyhow::bail!("unknown bench '{what}' (known: dsp)");
+    }
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        anyhow::bail!("bad --seconds {seconds}: use more than 0 and at most 3600");
+    }
+    let preset = preset::find(preset_name)?;
+    let mut rows = Vec::new();
+    if !json {
+        println!("engine cost per block, {} with 8 lead notes held, 48 kHz", preset.title);
+        println!("{:>7} {:>9} {:>10} {:>10} {:>10}", "frames", "budget", "median", "p99.9", "max");
+    }
+    for frames in [32usize, 64, 128, 256, 512] {
+        let blocks = ((seconds * 48_000.0) as usize / frames).max(100);
+        let cost = ascenseur::bench::measure_blocks(&preset, frames, blocks, 8);
+        if !json {
+            println!(
+                "{:>7} {:>7.2}ms {:>9.2}% {:>9.2}% {:>9.2}%",
+                frames,
+                cost.budget_s() * 1e3,
+                cost.share(cost.median_s),
+                cost.share(cost.p999_s),
+                cost.share(cost.max_s)
+            );
+        }
+        rows.push(cost);
+    }
+    if json {
+        let items: Vec<String> = rows
+            .iter()
+            .map(|c| {
+                format!(
+                    "{{\"frames\":{},\"budget_ms\":{:.4},\"median_percent\":{:.3},\"p999_percent\":{:.3},\"max_percent\":{:.3},\"blocks\":{}}}",
+                    c.frames,
+                    c.budget_s() * 1e3,
+                    c.share(c.median_s),
+                    c.share(c.p999_s),
+                    c.share(c.max_s),
+                    c.blocks
+                )
+            })
+            .collect();
+        println!("{{\"bench\":\"dsp\",\"preset\":\"{}\",\"results\":[{}]}}", preset.name, items.join(","));
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! Offline rendering: the engine driven block by block into WAV files. Used by the
+//! `render` command, the tests and the benches, so what they check is what plays live.
+
+pub mod midi_file;
+
+use crate::band::{Arrangement, ArrangementError, Player};
+use crate::engine::{Engine, EngineConfig, STEMS, TimedInput};
+use crate::preset::{Preset, PresetError};
+use crate::theory::{Key, TheoryError};
+use std::path::{Path, PathBuf};
+
+/// The sample rate of offline renders.
+pub const RENDER_RATE: u32 = 48_000;
+/// Seconds of room tail rendered after the last bar.
+pub const TAIL_S: f32 = 2.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Preset(#[from] PresetError),
+    #[error(transparent)]
+    Arrangement(#[from] ArrangementError),
+    #[error("bad key '{key}': {source}")]
+    Key { key: String, source: TheoryError },
+    #[error("bad block size {0}: use 1 to 8192 frames")]
+    Block(usize),
+    #[error("bad bar count {0}: use 1 to 10000 bars")]
+    Bars(u32),
+    #[error("unknown player '{0}' in --mute (known: bass, drums, piano)")]
+    Mute(String),
+    #[error(transparent)]
+    MidiFile(#[from] midi_file::MidiFileError),
+    #[error("cannot write '{path}': {source}")]
+    Wav { path: PathBuf, source: hound::Error },
+    #[error("cannot create stem directory '{path}': {source}")]
+    StemDir { path: PathBuf, source: std::io::Error },
+}
+
+/// What to render.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Bars to render; `None` = one pass of the form, or as long as the input phrase.
+    pub bars: Option<u32>,
+    pub seed: u64,
+    pub tempo: Option<f32>,
+    /// Transpose to this key ("Eb", "E minor").
+    pub key: Option<String>,
+    /// Frames per engine call: must not change the result.
+    pub block: usize,
+    pub mute: Vec<Player>,
+    /// A Standard MIDI File played through the lead voice.
+    pub input: Option<PathBuf>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            bars: None,
+            seed: 1957,
+            tempo: None,
+            key: None,
+            block: 256,
+            mute: Vec::new(),
+            input: None,
+        }
+    }
+}
+
+/// Parse a comma-separated `--mute` list.
+pub fn parse_mute(list: &str) -> Result<Vec<Player>, RenderError> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|name| Player::parse(name).ok_or_else(|| RenderError::Mute(name.trim().to_string())))
+        .collect()
+}
+
+/// A finished render held in memory: interleaved stereo mix and stems at [`RENDER_RATE`].
+pub struct Rendered {
+    pub mix: Vec<f32>,
+    /// Interleaved stereo, ordered as [`STEMS`].
+    pub stems: [Vec<f32>; 4],
+    pub sample_rate: u32,
+    pub arrangement: Arrangement,
+    /// Frames from the start to beat 1 of each bar rendered.
+    pub bar_starts: Vec<u64>,
+}
+
+impl Rendered {
+    /// One channel (0 = left) of a stem, or of the mix for `None`.
+    pub fn channel(&self, stem: Option<usize>, channel: usize) -> Vec<f32> {
+        let source = match stem {
+            Some(s) => &self.stems[s],
+            None => &self.mix,
+        };
+        source.iter().skip(channel).step_by(2).copied().collect()
+    }
+
+    /// Mono sum of a stem's two channels.
+    pub fn stem_mono(&self, stem: usize) -> Vec<f32> {
+        self.stems[stem].chunks_exact(2).map(|f| 0.5 * (f[0] + f[1])).collect()
+    }
+}
+
+/// Build the arrangement for a preset with the render options applied.
+pub fn arrangement_for(preset: &Preset, options: &RenderOptions) -> Result<Arrangement, RenderError> {
+    let preset = match &options.key {
+        Some(key) => {
+            let to = Key::parse(key).map_err(|source| RenderError::Key { key: key.clone(), source })?;
+            preset.transposed(to)
+        }
+        None => preset.clone(),
+    };
+    Ok(Arrangement::new(&preset, options.tempo)?)
+}
+
+/// Render a preset in memory. `progress` is called with (frames done, frames total).
+pub fn render(preset: &Preset, options: &RenderOptions, mut progress: impl FnMut(u64, u64)) -> Result<Rendered, RenderError> {
+    if options.block == 0 || options.block > 8192 {
+        return Err(RenderError::Block(options.block));
+    }
+    if let Some(bars) = options.bars
+        && !(1..=10_000).contains(&bars)
+    {
+        return Err(RenderError::Bars(bars));
+    }
+    let arrangement = arrangement_for(preset, options)?;
+    let sample_rate = RENDER_RATE as f32;
+    let phrase = match &options.input {
+        Some(path) => midi_file::read(path, sample_rate)?,
+        None => Vec::new(),
+    };
+    let samples_per_bar = sample_rate as f64 * 60.0 / arrangement.tempo as f64 * arrangement.beats_per_bar as f64;
+    let phrase_end = phrase.last().map_or(0, |e| e.frame);
+    let bars = options.bars.unwrap_or_else(|| {
+        let phrase_bars = (phrase_end as f64 / samples_per_bar).ceil() as u32 + 1;
+        arrangement.form_bars.max(8).max(phrase_bars)
+    });
+    let mut mute = [false; 3];
+    for player in &options.mute {
+        mute[Player::ALL.iter().position(|p| p == player).unwrap_or(0)] = true;
+    }
+    let config = EngineConfig {
+        sample_rate,
+        seed: options.seed,
+        mute,
+    };
+    let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
+    let bar_starts: Vec<u64> = (0..bars as u64).map(|b| engine.bar_start(b)).collect();
+    let total = engine.bar_start(bars as u64) + (TAIL_S * sample_rate) as u64;
+    let mut mix = vec![0.0f32; total as usize * 2];
+    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; total as usize * 2]);
+    let mut next_input = 0;
+    let mut done = 0u64;
+    while done < total {
+        let n = (options.block as u64).min(total - done);
+        // Feed the phrase a block ahead, never more than the ring holds.
+        while next_input < phrase.len() && phrase[next_input].frame < done + n {
+            let event: TimedInput = phrase[next_input];
+            if controller.play(event).is_err() {
+                break;
+            }
+            next_input += 1;
+        }
+        let range = (done * 2) as usize..((done + n) * 2) as usize;
+        let [b, d, p, l] = &mut stems;
+        let mut stem_slices = [&mut b[range.clone()], &mut d[range.clone()], &mut p[range.clone()], &mut l[range.clone()]];
+        engine.process_with_stems(&mut mix[range], &mut stem_slices);
+        controller.collect_garbage();
+        controller.latest_telemetry();
+        done += n;
+        if done % (sample_rate as u64) < n || done == total {
+            progress(done, total);
+        }
+    }
+    Ok(Rendered {
+        mix,
+        stems,
+        sample_rate: RENDER_RATE,
+        arrangement,
+        bar_starts,
+    })
+}
+
+/// Write interleaved stereo as a 48 kHz, 24-bit WAV.
+pub fn write_wav(path: &Path, interleaved: &[f32], sample_rate: u32) -> Result<(), RenderError> {
+    let wav_error = |source| RenderError::Wav { path: path.to_path_buf(), source };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(wav_error)?;
+    let scale = (1 << 23) as f32 - 1.0;
+    for &x in interleaved {
+        writer.write_sample((x.clamp(-1.0, 1.0) * scale).round() as i32).map_err(wav_error)?;
+    }
+    writer.finalize().map_err(wav_error)
+}
+
+/// Write the mix to `out` and, if asked, each stem to `DIR/NAME.wav`.
+pub fn write_outputs(rendered: &Rendered, out: &Path, stems_dir: Option<&Path>) -> Result<(), RenderError> {
+    write_wav(out, &rendered.mix, rendered.sample_rate)?;
+    if let Some(dir) = stems_dir {
+        std::fs::create_dir_all(dir).map_err(|source| RenderError::StemDir { path: dir.to_path_buf(), source })?;
+        for (name, stem) in STEMS.iter().zip(&rendered.stems) {
+            write_wav(&dir.join(format!("{name}.wav")), stem, rendered.sample_rate)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! The player's lead voices: Harmon-muted trumpet, open trumpet, tenor saxophone and an
+//! electric piano.
+//!
+//! The horns are a band-limited sawtooth (fundsp's wavetable `saw`) shaped by a breath
+//! envelope, a brightness filter that opens with loudness (brass gets brighter as it gets
+//! louder), formant filters for the bell or the mute, and breath noise. The Harmon mute
+//! removes the body of the tone and leaves a narrow, nasal resonance near 1.8 kHz; the
+//! mod wheel moves that resonance like a hand over the stem ("wah") and deepens the
+//! vibrato. The electric piano is a tine: a bank of partials with a short metallic bell.
+
+use super::modal::Partials;
+use super::pool::Voice;
+use super::{Bandpass, Highpass, Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, Smoother, db_gain, midi_hz};
+use crate::preset::LeadVoice;
+use fundsp::prelude32::{An, U1, WaveSynth};
+
+/// Notes struck closer together than this are a chord (separate voices); a later note
+/// over a held one is a legato line and glides, as a horn player slurs.
+pub const CHORD_WINDOW_S: f32 = 0.06;
+/// Time of the slur between two legato notes.
+const GLIDE_S: f32 = 0.045;
+
+/// A lead note to play.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeadNote {
+    pub key: u8,
+    /// 0 … 1.
+    pub velocity: f32,
+    pub kind: LeadVoice,
+}
+
+/// Controls shared by every lead voice: the player's wheels.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LeadControls {
+    /// Pitch bend in semitones.
+    pub bend: f32,
+    /// Mod wheel 0 … 1: vibrato depth, and the Harmon "wah".
+    pub modulation: f32,
+}
+
+/// One lead voice.
+pub struct LeadVoiceUnit {
+    sample_rate: f32,
+    kind: LeadVoice,
+    osc: An<WaveSynth<U1>>,
+    brightness: Lowpass,
+    body_cut: Highpass,
+    formant_a: Bandpass,
+    formant_b: Bandpass,
+    breath: Bandpass,
+    noise: Noise,
+    tine: Partials<6>,
+    pitch: Smoother,
+    target_pitch: f32,
+    breath_level: Smoother,
+    level: f32,
+    velocity: f32,
+    released: bool,
+    active: bool,
+    key: u8,
+    age: u32,
+    vibrato_phase: f32,
+    controls: LeadControls,
+}
+
+impl LeadVoiceUnit {
+    pub fn new(sample_rate: f32, seed: u64) -> Self {
+        let sr = sample_rate;
+        let mut osc = fundsp::prelude32::saw();
+        osc.set_sample_rate(sr as f64);
+        Self {
+            sample_rate,
+            kind: LeadVoice::HarmonTrumpet,
+            osc,
+            brightness: Lowpass::new(2000.0, 0.7, sr),
+            body_cut: Highpass::new(700.0, 0.7, sr),
+            formant_a: Bandpass::new(1800.0, 5.0, sr),
+            formant_b: Bandpass::new(3900.0, 3.0, sr),
+            breath: Bandpass::new(2800.0, 1.0, sr),
+            noise: Noise::new(seed),
+            tine: Partials::default(),
+            pitch: Smoother::new(60.0, GLIDE_S / 3.0, sr),
+            target_pitch: 60.0,
+            breath_level: Smoother::new(0.0, 0.012, sr),
+            level: 0.0,
+            velocity: 0.0,
+            released: true,
+            active: false,
+            key: 0,
+            age: 0,
+            vibrato_phase: 0.0,
+            controls: LeadControls::default(),
+        }
+    }
+
+    /// Set the player's wheels for this voice.
+    pub fn set_controls(&mut self, controls: LeadControls) {
+        self.controls = controls;
+    }
+
+    /// Whether the voice sounds and its key is still down.
+    pub fn is_active_held(&self) -> bool {
+        self.active && !self.released
+    }
+
+    /// Samples since this note started (or last glided), for legato detection.
+    pub fn age(&self) -> u32 {
+        self.age
+    }
+
+    /// Whether this voice is a horn (which slurs) rather than a keyboard.
+    pub fn glides(&self) -> bool {
+        self.kind != LeadVoice::ElectricPiano
+    }
+
+    /// Slur to a new key without re-attacking: a horn player's legato.
+    pub fn glide_to(&mut self, key: u8, velocity: f32) {
+        self.key = key;
+        self.target_pitch = key as f32;
+        self.velocity = self.velocity.max(velocity * 0.9);
+        self.age = 0;
+    }
+
+    fn start_tine(&mut self, key: u8, velocity: f32) {
+        let sr = self.sample_rate;
+        let f0 = midi_hz(key as f32);
+        let t60 = (4.0 * ((60.0 - key as f32) / 36.0).exp2()).clamp(1.0, 8.0);
+        self.tine.clear();
+        self.tine.push(f0, 1.0, 0.0, t60, sr);
+        self.tine.push(2.0 * f0, 0.18 * velocity, 0.0, t60 * 0.4, sr);
+        self.tine.push(3.0 * f0, 0.06 * velocity, 0.0, t60 * 0.25, sr);
+        // The tine's bell: inharmonic, bright with velocity, gone in a tenth of a second.
+        self.tine.push(5.8 * f0, 0.25 * velocity * velocity, 0.0, 0.12, sr);
+        self.tine.push(9.2 * f0, 0.12 * velocity * velocity, 0.0, 0.06, sr);
+        self.tine.push(0.5 * f0, 0.04, 0.0, t60 * 0.5, sr);
+    }
+
+    #[inline]
+    fn horn_sample(&mut self, hz: f32, envelope: f32) -> f32 {
+        let raw = self.osc.tick(&[hz].into())[0];
+        let breath = self.breath.filter(self.noise.next());
+        let loud = envelope * (0.4 + 0.6 * self.velocity);
+        match self.kind {
+            LeadVoice::HarmonTrumpet => {
+                // The mute takes away the body; what is left is a narrow nasal peak that the
+                // hand over the stem moves (mod wheel), plus the buzz near 4 kHz.
+                let wah = self.controls.modulation;
+                self.brightness.cutoff = (hz * (3.0 + 14.0 * loud)).min(9000.0);
+                self.formant_a.cutoff = 1500.0 + 1100.0 * wah;
+                self.formant_a.q = 6.0 - 2.5 * wah;
+                let bright = self.brightness.filter(raw);
+                let thin = self.body_cut.filter(bright);
+                let nasal = self.formant_a.filter(thin) * 2.6 + self.formant_b.filter(thin) * 0.9 + thin * 0.25;
+                nasal * 0.9 + breath * 0.05
+            }
+            LeadVoice::OpenTrumpet => {
+                self.brightness.cutoff = (hz * (2.0 + 12.0 * loud * loud)).min(10_000.0);
+                let bright = self.brightness.filter(raw);
+                bright * 0.7 + self.formant_a.filter(bright) * 0.8 + breath * 0.03
+            }
+            LeadVoice::TenorSax => {
+                self.brightness.cutoff = (hz * (2.5 + 8.0 * loud)).min(6000.0);
+                let bright = self.brightness.filter(raw);
+                bright * 0.6 + self.formant_a.filter(bright) * 0.7 + self.formant_b.filter(bright) * 0.35 + breath * 0.08
+            }
+            LeadVoice::ElectricPiano => 0.0,
+        }
+    }
+}
+
+impl Voice for LeadVoiceUnit {
+    type Params = LeadNote;
+
+    fn start(&mut self, note: LeadNote) {
+        let velocity = note.velocity.clamp(0.02, 1.0);
+        self.kind = note.kind;
+        self.key = note.key;
+        self.velocity = velocity;
+        self.target_pitch = note.key as f32;
+        self.pitch.reset(note.key as f32);
+        self.released = false;
+        self.active = true;
+        self.age = 0;
+        self.vibrato_phase = 0.0;
+        self.level = 0.0;
+        self.breath_level.reset(0.0);
+        self.brightness.reset();
+        self.body_cut.reset();
+        self.formant_a.reset();
+        self.formant_b.reset();
+        self.breath.reset();
+        let (fa, qa, fb, qb) = match note.kind {
+            LeadVoice::HarmonTrumpet => (1800.0, 5.0, 3900.0, 3.0),
+            LeadVoice::OpenTrumpet => (1250.0, 1.6, 2600.0, 1.5),
+            LeadVoice::TenorSax => (520.0, 1.8, 1650.0, 2.5),
+            LeadVoice::ElectricPiano => (1000.0, 1.0, 2000.0, 1.0),
+        };
+        self.formant_a.cutoff = fa;
+        self.formant_a.q = qa;
+        self.formant_b.cutoff = fb;
+        self.formant_b.q = qb;
+        if note.kind == LeadVoice::ElectricPiano {
+            self.start_tine(note.key, velocity);
+        }
+    }
+
+    fn release(&mut self) {
+        if !self.released {
+            self.released = true;
+            if self.kind == LeadVoice::ElectricPiano {
+                self.tine.damp(0.35, self.sample_rate);
+            }
+        }
+    }
+
+    fn silence(&mut self) {
+        self.active = false;
+        self.released = true;
+        self.tine.clear();
+    }
+
+    fn is_active(&self) -> bool {
+        self.active
+    }
+
+    fn is_released(&self) -> bool {
+        self.released
+    }
+
+    fn key(&self) -> u8 {
+        self.key
+    }
+
+    fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let sr = self.sample_rate;
+        let gain = db_gain(-9.0);
+        if self.kind == LeadVoice::ElectricPiano {
+            let amp = 0.45 * (0.3 + 0.7 * self.velocity);
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                self.age = self.age.saturating_add(1);
+                if self.released && self.age % SILENCE_CHECK_INTERVAL == 0 && self.tine.energy() < SILENCE_ENERGY {
+                    self.active = false;
+                    return;
+                }
+                let y = self.tine.tick() * amp * gain;
+                *l += y;
+                *r += y;
+            }
+            return;
+        }
+        // Breath: a fast swell to full, a slight sag, a short fade when the breath stops.
+        let attack = 1.0 / (0.012 * sr);
+        let release = (-1.0 / (0.05 * sr)).exp();
+        let vibrato_rate = std::f32::consts::TAU * 5.4 / sr;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            if self.released {
+                self.level *= release;
+                if self.level < 1e-4 {
+                    self.active = false;
+                    return;
+                }
+            } else if self.level < 1.0 {
+                self.level = (self.level + attack).min(1.0);
+            }
+            let sag = self.breath_level.next(if self.released { 0.0 } else { 0.85 });
+            let envelope = self.level * (0.15 + sag);
+            // Vibrato arrives late in a long note, as players do it, and the wheel adds more.
+            let late = ((self.age as f32 / sr - 0.35) * 2.0).clamp(0.0, 1.0);
+            let depth = 0.12 * late + 0.35 * self.controls.modulation;
+            self.vibrato_phase += vibrato_rate;
+            if self.vibrato_phase > std::f32::consts::TAU {
+                self.vibrato_phase -= std::f32::consts::TAU;
+            }
+            let pitch = self.pitch.next(self.target_pitch) + self.controls.bend + depth * self.vibrato_phase.sin();
+            let hz = midi_hz(pitch);
+            let y = self.horn_sample(hz, envelope) * envelope * (0.3 + 0.7 * self.velocity) * gain;
+            *l += y;
+            *r += y;
+            self.age = self.age.saturating_add(1);
+        }
+    }
+}

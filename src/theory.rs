@@ -1,0 +1,55 @@
+//! Pure music theory: pitch classes and their spelling, modes, chord symbols, chord-scales
+//! and piano voicings.
+//!
+//! Nothing here does I/O or keeps state. The core types are `Copy` and every query is
+//! allocation-free (fixed arrays, `u16` bitmasks, `&'static str`), because the band and
+//! the practice analysis call them on the audio thread. Only parsing and `Display`
+//! allocate.
+//!
+//! Two layers of pitch: [`PitchClass`] / [`PitchClassSet`] for 12-tone arithmetic, and
+//! [`SpelledPitch`] for what a musician reads, so that D major shows F♯ (never G♭) and a
+//! transposition from D minor to E♭ minor writes D♭.
+
+pub mod chord;
+pub mod mode;
+pub mod pitch;
+pub mod voicing;
+
+pub use chord::{ChordName, ChordQuality, ChordScale, ChordSymbol, ChordTones, NoteRole};
+pub use mode::{Mode, ModeKind, ModeName};
+pub use pitch::{
+    Key, Letter, Notation, PitchClass, PitchClassIter, PitchClassSet, PitchName, SpelledInterval,
+    SpelledPitch,
+};
+pub use voicing::{MAX_VOICING_NOTES, Voicing, VoicingFamily, voice};
+
+/// Why a pitch, key, mode, chord symbol or voicing family name could not be parsed.
+///
+/// Every message quotes the bad input and, where the valid choices form a list, prints it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TheoryError {
+    /// A note name such as "H" or "C###".
+    #[error("invalid pitch '{input}': {reason}")]
+    InvalidPitch { input: String, reason: &'static str },
+    /// A key such as "D mnor".
+    #[error("invalid key '{input}': {reason}")]
+    InvalidKey { input: String, reason: String },
+    /// A mode name (without tonic) that is not known, such as "dorain".
+    #[error("unknown mode '{0}' (known: {known})", known = mode::known_modes())]
+    UnknownMode(String),
+    /// A tonic + mode string that is malformed as a whole, such as "dorian" with no tonic.
+    #[error("invalid mode '{input}': {reason}")]
+    InvalidMode { input: String, reason: String },
+    /// A chord symbol with a bad root or bass, or an empty one.
+    #[error("invalid chord symbol '{input}': {reason}")]
+    InvalidChord { input: String, reason: String },
+    /// A chord symbol whose root is fine but whose quality suffix is unknown.
+    #[error(
+        "invalid chord symbol '{input}': unknown quality '{quality}' (known: {known})",
+        known = chord::known_suffixes()
+    )]
+    UnknownChordQuality { input: String, quality: String },
+    /// A voicing family name that is not known.
+    #[error("unknown voicing family '{0}' (known: {known})", known = voicing::known_families())]
+    UnknownVoicingFamily(String),
+}

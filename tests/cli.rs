@@ -1,0 +1,115 @@
+//! The command line, as a user meets it.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn ascenseur() -> Command {
+    Command::cargo_bin("ascenseur").expect("binary built")
+}
+
+#[test]
+fn presets_lists_all_ten_with_tempo_and_modes() {
+    let output = ascenseur().arg("presets").env("ASCENSEUR_PRESET_DIR", "/nonexistent").assert().success();
+    let text = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    for name in [
+        "generique",
+        "assassinat-de-carala",
+        "sur-l-autoroute",
+        "julien-dans-l-ascenseur",
+        "florence-sur-les-champs-elysees",
+        "diner-au-motel",
+        "evasion-de-julien",
+        "visite-du-vigile",
+        "au-bar-du-petit-bac",
+        "chez-le-photographe-du-motel",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+    assert!(text.contains("Dm7 D Dorian"), "modes missing:\n{text}");
+}
+
+#[test]
+fn check_accepts_a_good_preset_and_rejects_a_bad_one_with_exit_code_2() {
+    ascenseur().args(["check", "presets/generique.toml"]).assert().success().stdout(predicate::str::contains("ok"));
+    ascenseur()
+        .args(["check", "tests/invalid_presets/tempo-out-of-range.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tests/invalid_presets/tempo-out-of-range.toml:").and(predicate::str::contains("tempo")));
+}
+
+#[test]
+fn render_writes_a_stereo_48k_wav_and_stems() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.wav");
+    let stems = dir.path().join("stems");
+    ascenseur()
+        .args(["render", "florence-sur-les-champs-elysees", "--bars", "2", "--seed", "3", "--key", "Eb", "--mute", "piano"])
+        .arg("-o")
+        .arg(&out)
+        .arg("--stems")
+        .arg(&stems)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote"));
+    let reader = hound::WavReader::open(&out).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate), (2, 48_000));
+    assert!(reader.duration() > 48_000 * 3, "2 bars at 120 BPM and the tail");
+    for stem in ["bass", "drums", "piano", "lead"] {
+        assert!(stems.join(format!("{stem}.wav")).exists(), "{stem}.wav missing");
+    }
+}
+
+#[test]
+fn render_plays_a_midi_file_through_the_lead_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let phrase = dir.path().join("phrase.mid");
+    // One track: D5 for a beat, then F5, at 120 BPM (480 ticks per beat).
+    let mut track = vec![0x00, 0x90, 74, 100, 0x83, 0x60, 0x80, 74, 0, 0x00, 0x90, 77, 90, 0x83, 0x60, 0x80, 77, 0];
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
+    let mut smf = b"MThd\0\0\0\x06\0\0\0\x01\x01\xE0MTrk".to_vec();
+    smf.extend_from_slice(&(track.len() as u32).to_be_bytes());
+    smf.extend_from_slice(&track);
+    std::fs::write(&phrase, smf).unwrap();
+    let out = dir.path().join("out.wav");
+    let stems = dir.path().join("stems");
+    ascenseur()
+        .args(["render", "generique", "--bars", "1", "--input"])
+        .arg(&phrase)
+        .arg("-o")
+        .arg(&out)
+        .arg("--stems")
+        .arg(&stems)
+        .assert()
+        .success();
+    let (channels, rate) = ascenseur::analysis::read_wav(stems.join("lead.wav")).unwrap();
+    assert_eq!(rate, 48_000);
+    let lead = &channels[0];
+    let level = ascenseur::analysis::rms_dbfs(&lead[..48_000]);
+    assert!(level > -40.0, "lead silent: {level:.1} dBFS");
+}
+
+#[test]
+fn bad_arguments_name_the_bad_value() {
+    ascenseur()
+        .args(["render", "no-such-cue", "-o", "/tmp/x.wav"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-cue").and(predicate::str::contains("generique")));
+    ascenseur()
+        .args(["render", "generique", "-o", "/tmp/x.wav", "--mute", "trumpet"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("'trumpet'"));
+    ascenseur()
+        .args(["render", "generique", "-o", "/tmp/x.wav", "--key", "H#"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("H#"));
+    ascenseur()
+        .args(["render", "generique", "-o", "/tmp/x.wav", "--tempo", "900"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("900"));
+}
