@@ -20,7 +20,10 @@ fn busy_engine(lead_notes: usize) -> Engine {
     for i in 0..lead_notes {
         let _ = controller.play(TimedInput {
             frame: 0,
-            event: InputEvent::NoteOn { key: 60 + 3 * i as u8, velocity: 0.8 },
+            event: InputEvent::NoteOn {
+                key: 60 + 3 * i as u8,
+                velocity: 0.8,
+            },
         });
     }
     let warm_up = engine.bar_start(2);

@@ -19,7 +19,9 @@ pub mod swing;
 #[cfg(test)]
 mod test_signals;
 
-pub use levels::{amp_to_dbfs, dbfs_to_amp, first_sample_above, is_finite_all, peak_dbfs, rms_dbfs};
+pub use levels::{
+    amp_to_dbfs, dbfs_to_amp, first_sample_above, is_finite_all, peak_dbfs, rms_dbfs,
+};
 pub use onset::{Band, Onset, OnsetMatch, OnsetOptions, detect_onsets, match_onsets};
 pub use pitch::{PitchEstimate, estimate_pitch, hz_to_midi, midi_to_hz, note_pitches};
 pub use swing::{SwingEstimate, swing_ratio_from_onsets};

@@ -41,7 +41,9 @@ impl Player {
     }
 
     pub fn parse(name: &str) -> Option<Player> {
-        Player::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+        Player::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
     }
 }
 

@@ -34,7 +34,12 @@ impl BlockCost {
 
 /// Time `blocks` engine calls of `frames` frames each, with the band playing `preset`
 /// and `lead_notes` lead notes held.
-pub fn measure_blocks(preset: &Preset, frames: usize, blocks: usize, lead_notes: usize) -> BlockCost {
+pub fn measure_blocks(
+    preset: &Preset,
+    frames: usize,
+    blocks: usize,
+    lead_notes: usize,
+) -> BlockCost {
     let config = EngineConfig::default();
     let arrangement = Arrangement::new(preset, None).expect("a validated preset compiles");
     let (mut engine, mut controller) = Engine::new(config, arrangement);

@@ -113,7 +113,7 @@ pub struct Engine {
     drummer: Drummer,
     pianist: Pianist,
     bass: VoicePool<BassVoice, BASS_VOICES>,
-    bass_body: [BassBody; 2],
+    bass_body: BassBody,
     drums: DrumKit,
     piano: VoicePool<PianoVoice, PIANO_VOICES>,
     lead: VoicePool<LeadVoiceUnit, LEAD_VOICES>,
@@ -158,7 +158,7 @@ impl Engine {
             drummer: Drummer::new(seed),
             pianist: Pianist::new(seed),
             bass: VoicePool::new(|i| BassVoice::new(sr, seed ^ (0x100 + i as u64))),
-            bass_body: [BassBody::new(sr), BassBody::new(sr)],
+            bass_body: BassBody::new(sr),
             drums: DrumKit::new(sr, seed ^ 0x200),
             piano: VoicePool::new(|i| PianoVoice::new(sr, seed ^ (0x300 + i as u64))),
             lead: VoicePool::new(|i| LeadVoiceUnit::new(sr, seed ^ (0x400 + i as u64))),
@@ -246,7 +246,9 @@ impl Engine {
             self.apply_due();
             let next_sound = self.queue.next_time().unwrap_or(u64::MAX);
             let next_input = self.next_input_time();
-            let until = block_end.min(next_sound.max(self.clock + 1)).min(next_input.max(self.clock + 1));
+            let until = block_end
+                .min(next_sound.max(self.clock + 1))
+                .min(next_input.max(self.clock + 1));
             let n = ((until - self.clock) as usize).min(MAX_CHUNK);
             let range = done * 2..(done + n) * 2;
             match stems.as_deref_mut() {
@@ -254,7 +256,12 @@ impl Engine {
                     let [b, d, p, l] = stems;
                     self.render_chunk(
                         &mut out[range.clone()],
-                        Some([&mut b[range.clone()], &mut d[range.clone()], &mut p[range.clone()], &mut l[range]]),
+                        Some([
+                            &mut b[range.clone()],
+                            &mut d[range.clone()],
+                            &mut p[range.clone()],
+                            &mut l[range],
+                        ]),
                     )
                 }
                 None => self.render_chunk(&mut out[range], None),
@@ -268,9 +275,12 @@ impl Engine {
     fn plan_until(&mut self, horizon: u64) {
         while self.conductor.needs_planning(horizon) {
             let ctx = self.conductor.next_bar(&self.arrangement);
-            self.bassist.plan(&ctx, &self.arrangement.bass, &mut self.queue);
-            self.drummer.plan(&ctx, &self.arrangement.drums, &mut self.queue);
-            self.pianist.plan(&ctx, &self.arrangement.piano, &mut self.queue);
+            self.bassist
+                .plan(&ctx, &self.arrangement.bass, &mut self.queue);
+            self.drummer
+                .plan(&ctx, &self.arrangement.drums, &mut self.queue);
+            self.pianist
+                .plan(&ctx, &self.arrangement.piano, &mut self.queue);
         }
     }
 
@@ -296,7 +306,11 @@ impl Engine {
     }
 
     fn next_input_time(&self) -> u64 {
-        if self.pending_len > 0 { self.pending[0].frame } else { u64::MAX }
+        if self.pending_len > 0 {
+            self.pending[0].frame
+        } else {
+            u64::MAX
+        }
     }
 
     fn drain_input(&mut self) {
@@ -376,7 +390,11 @@ impl Engine {
                 match glide {
                     Some(voice) => voice.glide_to(key, velocity),
                     None => {
-                        self.lead.start(LeadNote { key, velocity, kind: self.lead_kind });
+                        self.lead.start(LeadNote {
+                            key,
+                            velocity,
+                            kind: self.lead_kind,
+                        });
                     }
                 }
             }
@@ -398,7 +416,9 @@ impl Engine {
                 }
             }
             InputEvent::PitchBend(semitones) => self.lead_controls.bend = semitones,
-            InputEvent::Modulation(amount) => self.lead_controls.modulation = amount.clamp(0.0, 1.0),
+            InputEvent::Modulation(amount) => {
+                self.lead_controls.modulation = amount.clamp(0.0, 1.0)
+            }
             InputEvent::AllNotesOff => {
                 self.sustained = [false; 128];
                 self.lead.release_all();
@@ -426,8 +446,9 @@ impl Engine {
             let [bl, dl, pl, ll] = &mut buses.left;
             let [br, dr, pr, lr] = &mut buses.right;
             self.bass.render(&mut bl[..n], &mut br[..n]);
-            self.bass_body[0].process(&mut bl[..n]);
-            self.bass_body[1].process(&mut br[..n]);
+            // Bass voices are mono in the middle: filter one channel and copy it.
+            self.bass_body.process(&mut bl[..n]);
+            br[..n].copy_from_slice(&bl[..n]);
             self.drums.render(&mut dl[..n], &mut dr[..n]);
             self.piano.render(&mut pl[..n], &mut pr[..n]);
             let controls = self.lead_controls;
@@ -444,7 +465,10 @@ impl Engine {
             let mut dry = (0.0, 0.0);
             let mut send = (0.0, 0.0);
             for stem in 0..4 {
-                let (l, r) = (buses.left[stem][i] * LEVEL[stem], buses.right[stem][i] * LEVEL[stem]);
+                let (l, r) = (
+                    buses.left[stem][i] * LEVEL[stem],
+                    buses.right[stem][i] * LEVEL[stem],
+                );
                 peaks[stem] = peaks[stem].max(l.abs()).max(r.abs());
                 dry.0 += l;
                 dry.1 += r;
@@ -454,7 +478,9 @@ impl Engine {
             let lead_mono = 0.5 * (buses.left[3][i] + buses.right[3][i]);
             let echo = self.echo.tick(lead_mono) * 0.22;
             let (wet_l, wet_r) = self.room.tick(send.0 + echo * 0.5, send.1 + echo * 0.5);
-            let (l, r) = self.limiter.tick(dry.0 + wet_l + echo, dry.1 + wet_r + echo * 0.8);
+            let (l, r) = self
+                .limiter
+                .tick(dry.0 + wet_l + echo, dry.1 + wet_r + echo * 0.8);
             out[2 * i] = l;
             out[2 * i + 1] = r;
         }

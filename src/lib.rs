@@ -10,5 +10,5 @@ pub mod bench;
 pub mod engine;
 pub mod preset;
 pub mod render;
-pub mod theory;
 pub mod synth;
+pub mod theory;

@@ -145,20 +145,25 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     );
     bar.set_message(format!("rendering {}", preset.title));
     let started = std::time::Instant::now();
-    let rendered = render::render(&preset, &options, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let summary = render::render_to_files(
+        &preset,
+        &options,
+        &args.output,
+        args.stems.as_deref(),
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )
+    .with_context(|| format!("rendering '{}'", preset.name))?;
     bar.finish_and_clear();
-    render::write_outputs(&rendered, &args.output, args.stems.as_deref())
-        .with_context(|| format!("writing the render of '{}'", preset.name))?;
-    let seconds = rendered.mix.len() as f64 / 2.0 / rendered.sample_rate as f64;
-    let bars = rendered.bar_starts.len();
+    let seconds = summary.frames as f64 / summary.sample_rate as f64;
+    let bars = summary.bar_starts.len();
     eprintln!(
         "wrote {} ({bars} bars of {} at {:.0} BPM, {seconds:.1} s of audio in {:.2} s)",
         args.output.display(),
         preset.title,
-        rendered.arrangement.tempo,
+        summary.arrangement.tempo,
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -166,7 +171,10 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
 
 fn presets_command() -> anyhow::Result<()> {
     let catalog = preset::catalog();
-    println!("{:<34} {:<34} {:>5}  {:<13} modes", "name", "title", "BPM", "feel");
+    println!(
+        "{:<34} {:<34} {:>5}  {:<13} modes",
+        "name", "title", "BPM", "feel"
+    );
     for entry in &catalog {
         match &entry.preset {
             Ok(p) => {
@@ -216,8 +224,14 @@ fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> any
     let preset = preset::find(preset_name)?;
     let mut rows = Vec::new();
     if !json {
-        println!("engine cost per block, {} with 8 lead notes held, 48 kHz", preset.title);
-        println!("{:>7} {:>9} {:>10} {:>10} {:>10}", "frames", "budget", "median", "p99.9", "max");
+        println!(
+            "engine cost per block, {} with 8 lead notes held, 48 kHz",
+            preset.title
+        );
+        println!(
+            "{:>7} {:>9} {:>10} {:>10} {:>10}",
+            "frames", "budget", "median", "p99.9", "max"
+        );
     }
     for frames in [32usize, 64, 128, 256, 512] {
         let blocks = ((seconds * 48_000.0) as usize / frames).max(100);
@@ -249,7 +263,11 @@ fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> any
                 )
             })
             .collect();
-        println!("{{\"bench\":\"dsp\",\"preset\":\"{}\",\"results\":[{}]}}", preset.name, items.join(","));
+        println!(
+            "{{\"bench\":\"dsp\",\"preset\":\"{}\",\"results\":[{}]}}",
+            preset.name,
+            items.join(",")
+        );
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 pub mod midi_file;
 
 use crate::band::{Arrangement, ArrangementError, Player};
-use crate::engine::{Engine, EngineConfig, STEMS, TimedInput};
+use crate::engine::{Engine, EngineConfig, STEMS};
 use crate::preset::{Preset, PresetError};
 use crate::theory::{Key, TheoryError};
 use std::path::{Path, PathBuf};
@@ -33,7 +33,10 @@ pub enum RenderError {
     #[error("cannot write '{path}': {source}")]
     Wav { path: PathBuf, source: hound::Error },
     #[error("cannot create stem directory '{path}': {source}")]
-    StemDir { path: PathBuf, source: std::io::Error },
+    StemDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What to render.
@@ -97,15 +100,24 @@ impl Rendered {
 
     /// Mono sum of a stem's two channels.
     pub fn stem_mono(&self, stem: usize) -> Vec<f32> {
-        self.stems[stem].chunks_exact(2).map(|f| 0.5 * (f[0] + f[1])).collect()
+        self.stems[stem]
+            .chunks_exact(2)
+            .map(|f| 0.5 * (f[0] + f[1]))
+            .collect()
     }
 }
 
 /// Build the arrangement for a preset with the render options applied.
-pub fn arrangement_for(preset: &Preset, options: &RenderOptions) -> Result<Arrangement, RenderError> {
+pub fn arrangement_for(
+    preset: &Preset,
+    options: &RenderOptions,
+) -> Result<Arrangement, RenderError> {
     let preset = match &options.key {
         Some(key) => {
-            let to = Key::parse(key).map_err(|source| RenderError::Key { key: key.clone(), source })?;
+            let to = Key::parse(key).map_err(|source| RenderError::Key {
+                key: key.clone(),
+                source,
+            })?;
             preset.transposed(to)
         }
         None => preset.clone(),
@@ -113,8 +125,27 @@ pub fn arrangement_for(preset: &Preset, options: &RenderOptions) -> Result<Arran
     Ok(Arrangement::new(&preset, options.tempo)?)
 }
 
-/// Render a preset in memory. `progress` is called with (frames done, frames total).
-pub fn render(preset: &Preset, options: &RenderOptions, mut progress: impl FnMut(u64, u64)) -> Result<Rendered, RenderError> {
+/// What a render played, without its samples.
+#[derive(Clone, Debug)]
+pub struct RenderSummary {
+    pub arrangement: Arrangement,
+    /// Frames from the start to beat 1 of each bar rendered.
+    pub bar_starts: Vec<u64>,
+    /// Frames rendered, the room's tail included.
+    pub frames: u64,
+    pub sample_rate: u32,
+}
+
+/// Render a preset block by block, handing each block to `sink` as interleaved stereo:
+/// the mix and the four stems (ordered as [`STEMS`]). `progress` is called with (frames
+/// done, frames total) about once per second of audio. Memory stays constant whatever
+/// the length.
+pub fn render_blocks(
+    preset: &Preset,
+    options: &RenderOptions,
+    mut progress: impl FnMut(u64, u64),
+    mut sink: impl FnMut(&[f32], [&[f32]; 4]) -> Result<(), RenderError>,
+) -> Result<RenderSummary, RenderError> {
     if options.block == 0 || options.block > 8192 {
         return Err(RenderError::Block(options.block));
     }
@@ -129,7 +160,8 @@ pub fn render(preset: &Preset, options: &RenderOptions, mut progress: impl FnMut
         Some(path) => midi_file::read(path, sample_rate)?,
         None => Vec::new(),
     };
-    let samples_per_bar = sample_rate as f64 * 60.0 / arrangement.tempo as f64 * arrangement.beats_per_bar as f64;
+    let samples_per_bar =
+        sample_rate as f64 * 60.0 / arrangement.tempo as f64 * arrangement.beats_per_bar as f64;
     let phrase_end = phrase.last().map_or(0, |e| e.frame);
     let bars = options.bars.unwrap_or_else(|| {
         let phrase_bars = (phrase_end as f64 / samples_per_bar).ceil() as u32 + 1;
@@ -147,65 +179,150 @@ pub fn render(preset: &Preset, options: &RenderOptions, mut progress: impl FnMut
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
     let bar_starts: Vec<u64> = (0..bars as u64).map(|b| engine.bar_start(b)).collect();
     let total = engine.bar_start(bars as u64) + (TAIL_S * sample_rate) as u64;
-    let mut mix = vec![0.0f32; total as usize * 2];
-    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; total as usize * 2]);
+    let block = options.block;
+    let mut mix = vec![0.0f32; block * 2];
+    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; block * 2]);
     let mut next_input = 0;
     let mut done = 0u64;
     while done < total {
-        let n = (options.block as u64).min(total - done);
+        let n = (block as u64).min(total - done) as usize;
         // Feed the phrase a block ahead, never more than the ring holds.
-        while next_input < phrase.len() && phrase[next_input].frame < done + n {
-            let event: TimedInput = phrase[next_input];
-            if controller.play(event).is_err() {
+        while next_input < phrase.len() && phrase[next_input].frame < done + n as u64 {
+            if controller.play(phrase[next_input]).is_err() {
                 break;
             }
             next_input += 1;
         }
-        let range = (done * 2) as usize..((done + n) * 2) as usize;
         let [b, d, p, l] = &mut stems;
-        let mut stem_slices = [&mut b[range.clone()], &mut d[range.clone()], &mut p[range.clone()], &mut l[range.clone()]];
-        engine.process_with_stems(&mut mix[range], &mut stem_slices);
+        let mut stem_slices = [
+            &mut b[..2 * n],
+            &mut d[..2 * n],
+            &mut p[..2 * n],
+            &mut l[..2 * n],
+        ];
+        engine.process_with_stems(&mut mix[..2 * n], &mut stem_slices);
         controller.collect_garbage();
         controller.latest_telemetry();
-        done += n;
-        if done % (sample_rate as u64) < n || done == total {
+        sink(
+            &mix[..2 * n],
+            [&b[..2 * n], &d[..2 * n], &p[..2 * n], &l[..2 * n]],
+        )?;
+        done += n as u64;
+        if done % (sample_rate as u64) < n as u64 || done == total {
             progress(done, total);
         }
     }
-    Ok(Rendered {
-        mix,
-        stems,
-        sample_rate: RENDER_RATE,
+    Ok(RenderSummary {
         arrangement,
         bar_starts,
+        frames: total,
+        sample_rate: RENDER_RATE,
     })
 }
 
-/// Write interleaved stereo as a 48 kHz, 24-bit WAV.
-pub fn write_wav(path: &Path, interleaved: &[f32], sample_rate: u32) -> Result<(), RenderError> {
-    let wav_error = |source| RenderError::Wav { path: path.to_path_buf(), source };
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(wav_error)?;
-    let scale = (1 << 23) as f32 - 1.0;
-    for &x in interleaved {
-        writer.write_sample((x.clamp(-1.0, 1.0) * scale).round() as i32).map_err(wav_error)?;
-    }
-    writer.finalize().map_err(wav_error)
+/// Render a preset in memory (tests, analysis).
+pub fn render(
+    preset: &Preset,
+    options: &RenderOptions,
+    progress: impl FnMut(u64, u64),
+) -> Result<Rendered, RenderError> {
+    let mut mix = Vec::new();
+    let mut stems: [Vec<f32>; 4] = Default::default();
+    let summary = render_blocks(preset, options, progress, |block, block_stems| {
+        mix.extend_from_slice(block);
+        for (stem, samples) in stems.iter_mut().zip(block_stems) {
+            stem.extend_from_slice(samples);
+        }
+        Ok(())
+    })?;
+    Ok(Rendered {
+        mix,
+        stems,
+        sample_rate: summary.sample_rate,
+        arrangement: summary.arrangement,
+        bar_starts: summary.bar_starts,
+    })
 }
 
-/// Write the mix to `out` and, if asked, each stem to `DIR/NAME.wav`.
-pub fn write_outputs(rendered: &Rendered, out: &Path, stems_dir: Option<&Path>) -> Result<(), RenderError> {
-    write_wav(out, &rendered.mix, rendered.sample_rate)?;
-    if let Some(dir) = stems_dir {
-        std::fs::create_dir_all(dir).map_err(|source| RenderError::StemDir { path: dir.to_path_buf(), source })?;
-        for (name, stem) in STEMS.iter().zip(&rendered.stems) {
-            write_wav(&dir.join(format!("{name}.wav")), stem, rendered.sample_rate)?;
-        }
+/// A 48 kHz, 24-bit stereo WAV being written.
+struct WavOut {
+    path: PathBuf,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl WavOut {
+    const SCALE: f32 = ((1 << 23) - 1) as f32;
+
+    fn create(path: &Path, sample_rate: u32) -> Result<Self, RenderError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|source| RenderError::Wav {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer,
+        })
     }
-    Ok(())
+
+    fn write(&mut self, interleaved: &[f32]) -> Result<(), RenderError> {
+        for &x in interleaved {
+            let sample = (x.clamp(-1.0, 1.0) * Self::SCALE).round() as i32;
+            self.writer
+                .write_sample(sample)
+                .map_err(|source| RenderError::Wav {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), RenderError> {
+        let path = self.path;
+        self.writer
+            .finalize()
+            .map_err(|source| RenderError::Wav { path, source })
+    }
+}
+
+/// Render straight to `out` (and each stem to `DIR/NAME.wav` if asked), streaming.
+pub fn render_to_files(
+    preset: &Preset,
+    options: &RenderOptions,
+    out: &Path,
+    stems_dir: Option<&Path>,
+    progress: impl FnMut(u64, u64),
+) -> Result<RenderSummary, RenderError> {
+    let mut mix_out = WavOut::create(out, RENDER_RATE)?;
+    let mut stem_outs = match stems_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| RenderError::StemDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            STEMS
+                .iter()
+                .map(|name| WavOut::create(&dir.join(format!("{name}.wav")), RENDER_RATE))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        None => Vec::new(),
+    };
+    let summary = render_blocks(preset, options, progress, |mix, stems| {
+        mix_out.write(mix)?;
+        for (writer, samples) in stem_outs.iter_mut().zip(stems) {
+            writer.write(samples)?;
+        }
+        Ok(())
+    })?;
+    mix_out.finish()?;
+    for writer in stem_outs {
+        writer.finish()?;
+    }
+    Ok(summary)
 }

@@ -51,7 +51,7 @@ impl Noise {
 
     /// A uniform sample in -1 … 1.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn white(&mut self) -> f32 {
         self.0.random::<f32>() * 2.0 - 1.0
     }
 }
@@ -71,8 +71,9 @@ impl Smoother {
         }
     }
 
+    /// Move one sample toward `target` and return the smoothed value.
     #[inline]
-    pub fn next(&mut self, target: f32) -> f32 {
+    pub fn follow(&mut self, target: f32) -> f32 {
         self.value = target + (self.value - target) * self.coefficient;
         self.value
     }
@@ -108,7 +109,13 @@ enum Stage {
 impl Envelope {
     /// `attack_s` linear rise, then exponential fall toward `sustain` with time constant
     /// `decay_s`; after `release()`, exponential fall with time constant `release_s`.
-    pub fn new(attack_s: f32, decay_s: f32, sustain: f32, release_s: f32, sample_rate: f32) -> Self {
+    pub fn new(
+        attack_s: f32,
+        decay_s: f32,
+        sustain: f32,
+        release_s: f32,
+        sample_rate: f32,
+    ) -> Self {
         let per_sample = |t: f32| (-1.0 / (t.max(1e-5) * sample_rate)).exp();
         Self {
             level: 0.0,
@@ -142,8 +149,9 @@ impl Envelope {
         self.level
     }
 
+    /// The envelope's next sample.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         match self.stage {
             Stage::Idle => {}
             Stage::Attack => {
@@ -168,43 +176,6 @@ impl Envelope {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn midi_hz_matches_concert_pitch() {
-        assert!((midi_hz(69.0) - 440.0).abs() < 1e-3);
-        assert!((midi_hz(57.0) - 220.0).abs() < 1e-3);
-        assert!((midi_hz(28.0) - 41.203).abs() < 1e-2);
-    }
-
-    #[test]
-    fn envelope_rises_decays_and_goes_idle() {
-        let mut env = Envelope::new(0.001, 0.05, 0.5, 0.01, 48_000.0);
-        env.trigger();
-        let peak = (0..48).map(|_| env.next()).fold(0.0f32, f32::max);
-        assert!((peak - 1.0).abs() < 1e-6);
-        for _ in 0..48_000 {
-            env.next();
-        }
-        assert!((env.level() - 0.5).abs() < 1e-3);
-        env.release();
-        for _ in 0..48_000 {
-            env.next();
-        }
-        assert!(env.is_idle());
-    }
-
-    #[test]
-    fn pan_is_constant_power() {
-        for pan in [-1.0, -0.3, 0.0, 0.5, 1.0] {
-            let (l, r) = pan_gains(pan);
-            assert!((l * l + r * r - 1.0).abs() < 1e-5);
-        }
-    }
-}
-
 /// A fundsp state-variable filter whose cutoff and Q can move every sample (sweeps,
 /// formants, the Harmon "wah"). fundsp recomputes the coefficients only when they change.
 pub struct SweptFilter<M: fundsp::svf::SvfMode<f32, Inputs = fundsp::prelude32::U3>> {
@@ -214,7 +185,12 @@ pub struct SweptFilter<M: fundsp::svf::SvfMode<f32, Inputs = fundsp::prelude32::
 }
 
 impl<M: fundsp::svf::SvfMode<f32, Inputs = fundsp::prelude32::U3>> SweptFilter<M> {
-    fn from_node(mut node: fundsp::prelude32::An<fundsp::svf::Svf<f32, M>>, cutoff: f32, q: f32, sample_rate: f32) -> Self {
+    fn from_node(
+        mut node: fundsp::prelude32::An<fundsp::svf::Svf<f32, M>>,
+        cutoff: f32,
+        q: f32,
+        sample_rate: f32,
+    ) -> Self {
         node.set_sample_rate(sample_rate as f64);
         Self { node, cutoff, q }
     }
@@ -252,5 +228,42 @@ impl Lowpass {
 impl Highpass {
     pub fn new(cutoff: f32, q: f32, sample_rate: f32) -> Self {
         Self::from_node(fundsp::prelude32::highpass(), cutoff, q, sample_rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midi_hz_matches_concert_pitch() {
+        assert!((midi_hz(69.0) - 440.0).abs() < 1e-3);
+        assert!((midi_hz(57.0) - 220.0).abs() < 1e-3);
+        assert!((midi_hz(28.0) - 41.203).abs() < 1e-2);
+    }
+
+    #[test]
+    fn envelope_rises_decays_and_goes_idle() {
+        let mut env = Envelope::new(0.001, 0.05, 0.5, 0.01, 48_000.0);
+        env.trigger();
+        let peak = (0..48).map(|_| env.tick()).fold(0.0f32, f32::max);
+        assert!((peak - 1.0).abs() < 1e-6);
+        for _ in 0..48_000 {
+            env.tick();
+        }
+        assert!((env.level() - 0.5).abs() < 1e-3);
+        env.release();
+        for _ in 0..48_000 {
+            env.tick();
+        }
+        assert!(env.is_idle());
+    }
+
+    #[test]
+    fn pan_is_constant_power() {
+        for pan in [-1.0, -0.3, 0.0, 0.5, 1.0] {
+            let (l, r) = pan_gains(pan);
+            assert!((l * l + r * r - 1.0).abs() < 1e-5);
+        }
     }
 }

@@ -9,7 +9,11 @@ fn ascenseur() -> Command {
 
 #[test]
 fn presets_lists_all_ten_with_tempo_and_modes() {
-    let output = ascenseur().arg("presets").env("ASCENSEUR_PRESET_DIR", "/nonexistent").assert().success();
+    let output = ascenseur()
+        .arg("presets")
+        .env("ASCENSEUR_PRESET_DIR", "/nonexistent")
+        .assert()
+        .success();
     let text = String::from_utf8_lossy(&output.get_output().stdout).to_string();
     for name in [
         "generique",
@@ -30,12 +34,19 @@ fn presets_lists_all_ten_with_tempo_and_modes() {
 
 #[test]
 fn check_accepts_a_good_preset_and_rejects_a_bad_one_with_exit_code_2() {
-    ascenseur().args(["check", "presets/generique.toml"]).assert().success().stdout(predicate::str::contains("ok"));
+    ascenseur()
+        .args(["check", "presets/generique.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok"));
     ascenseur()
         .args(["check", "tests/invalid_presets/tempo-out-of-range.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("tests/invalid_presets/tempo-out-of-range.toml:").and(predicate::str::contains("tempo")));
+        .stderr(
+            predicate::str::contains("tests/invalid_presets/tempo-out-of-range.toml:")
+                .and(predicate::str::contains("tempo")),
+        );
 }
 
 #[test]
@@ -44,7 +55,18 @@ fn render_writes_a_stereo_48k_wav_and_stems() {
     let out = dir.path().join("out.wav");
     let stems = dir.path().join("stems");
     ascenseur()
-        .args(["render", "florence-sur-les-champs-elysees", "--bars", "2", "--seed", "3", "--key", "Eb", "--mute", "piano"])
+        .args([
+            "render",
+            "florence-sur-les-champs-elysees",
+            "--bars",
+            "2",
+            "--seed",
+            "3",
+            "--key",
+            "Eb",
+            "--mute",
+            "piano",
+        ])
         .arg("-o")
         .arg(&out)
         .arg("--stems")
@@ -55,9 +77,15 @@ fn render_writes_a_stereo_48k_wav_and_stems() {
     let reader = hound::WavReader::open(&out).unwrap();
     let spec = reader.spec();
     assert_eq!((spec.channels, spec.sample_rate), (2, 48_000));
-    assert!(reader.duration() > 48_000 * 3, "2 bars at 120 BPM and the tail");
+    assert!(
+        reader.duration() > 48_000 * 3,
+        "2 bars at 120 BPM and the tail"
+    );
     for stem in ["bass", "drums", "piano", "lead"] {
-        assert!(stems.join(format!("{stem}.wav")).exists(), "{stem}.wav missing");
+        assert!(
+            stems.join(format!("{stem}.wav")).exists(),
+            "{stem}.wav missing"
+        );
     }
 }
 
@@ -66,7 +94,9 @@ fn render_plays_a_midi_file_through_the_lead_voice() {
     let dir = tempfile::tempdir().unwrap();
     let phrase = dir.path().join("phrase.mid");
     // One track: D5 for a beat, then F5, at 120 BPM (480 ticks per beat).
-    let mut track = vec![0x00, 0x90, 74, 100, 0x83, 0x60, 0x80, 74, 0, 0x00, 0x90, 77, 90, 0x83, 0x60, 0x80, 77, 0];
+    let mut track = vec![
+        0x00, 0x90, 74, 100, 0x83, 0x60, 0x80, 74, 0, 0x00, 0x90, 77, 90, 0x83, 0x60, 0x80, 77, 0,
+    ];
     track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
     let mut smf = b"MThd\0\0\0\x06\0\0\0\x01\x01\xE0MTrk".to_vec();
     smf.extend_from_slice(&(track.len() as u32).to_be_bytes());
@@ -98,7 +128,14 @@ fn bad_arguments_name_the_bad_value() {
         .code(2)
         .stderr(predicate::str::contains("no-such-cue").and(predicate::str::contains("generique")));
     ascenseur()
-        .args(["render", "generique", "-o", "/tmp/x.wav", "--mute", "trumpet"])
+        .args([
+            "render",
+            "generique",
+            "-o",
+            "/tmp/x.wav",
+            "--mute",
+            "trumpet",
+        ])
         .assert()
         .failure()
         .stderr(predicate::str::contains("'trumpet'"));

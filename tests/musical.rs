@@ -2,7 +2,9 @@
 //! bookkeeping): the bass line's pitches against the modes, the drums' swing against the
 //! grid, the chord changes landing on the right bars.
 
-use ascenseur::analysis::{Band, OnsetOptions, detect_onsets, note_pitches, swing_ratio_from_onsets};
+use ascenseur::analysis::{
+    Band, OnsetOptions, detect_onsets, note_pitches, swing_ratio_from_onsets,
+};
 use ascenseur::preset;
 use ascenseur::render::{RenderOptions, Rendered, render};
 use ascenseur::theory::PitchClass;
@@ -31,7 +33,11 @@ fn bar_of(rendered: &Rendered, sample: usize) -> (usize, f64) {
     // A note up to 40 ms before a bar line belongs to that bar (players anticipate).
     let early = (0.04 * rendered.sample_rate as f64) as u64;
     let s = sample as u64 + early;
-    let bar = rendered.bar_starts.iter().rposition(|&start| start <= s).unwrap_or(0);
+    let bar = rendered
+        .bar_starts
+        .iter()
+        .rposition(|&start| start <= s)
+        .unwrap_or(0);
     let from = (sample as f64 - rendered.bar_starts[bar] as f64) / rendered.sample_rate as f64;
     (bar, from)
 }
@@ -40,11 +46,12 @@ fn heard_bass_notes(rendered: &Rendered) -> Vec<HeardNote> {
     let sr = rendered.sample_rate as f32;
     let bass = rendered.stem_mono(BASS);
     let last_bar_end = *rendered.bar_starts.last().unwrap() as usize;
-    let onsets: Vec<usize> = detect_onsets(&bass, sr, &OnsetOptions::with_band(Band::LowPass(400.0)))
-        .into_iter()
-        .map(|o| o.sample)
-        .filter(|&s| s < last_bar_end)
-        .collect();
+    let onsets: Vec<usize> =
+        detect_onsets(&bass, sr, &OnsetOptions::with_band(Band::LowPass(400.0)))
+            .into_iter()
+            .map(|o| o.sample)
+            .filter(|&s| s < last_bar_end)
+            .collect();
     let pitches = note_pitches(&bass, sr, &onsets, 35.0, 220.0);
     onsets
         .iter()
@@ -67,7 +74,12 @@ fn pc(midi: i32) -> PitchClass {
 
 #[test]
 fn walking_bass_notes_are_in_the_mode_or_approach_by_half_step_and_downbeats_are_chord_tones() {
-    for name in ["generique", "florence-sur-les-champs-elysees", "au-bar-du-petit-bac", "diner-au-motel"] {
+    for name in [
+        "generique",
+        "florence-sur-les-champs-elysees",
+        "au-bar-du-petit-bac",
+        "diner-au-motel",
+    ] {
         let rendered = render_preset(name, 32);
         let arrangement = &rendered.arrangement;
         let notes = heard_bass_notes(&rendered);
@@ -91,23 +103,39 @@ fn walking_bass_notes_are_in_the_mode_or_approach_by_half_step_and_downbeats_are
             {
                 explained += 1;
             } else {
-                let context: Vec<(usize, f64, i32)> = notes[i.saturating_sub(2)..(i + 3).min(notes.len())]
+                let context: Vec<(usize, f64, i32)> = notes
+                    [i.saturating_sub(2)..(i + 3).min(notes.len())]
                     .iter()
                     .map(|n| (n.bar, n.from_bar_s, n.midi))
                     .collect();
-                eprintln!("{name}: unexplained bass note {} in bar {}: {context:?}", note.midi, note.bar + 1);
+                eprintln!(
+                    "{name}: unexplained bass note {} in bar {}: {context:?}",
+                    note.midi,
+                    note.bar + 1
+                );
             }
         }
         let share_in_mode = in_mode as f64 / judged as f64;
         let share_explained = explained as f64 / judged as f64;
-        assert!(share_explained >= 0.98, "{name}: only {:.1} % of bass notes in the mode or approaching by half step", 100.0 * share_explained);
-        assert!(share_in_mode >= 0.85, "{name}: only {:.1} % of bass notes in the mode", 100.0 * share_in_mode);
+        assert!(
+            share_explained >= 0.98,
+            "{name}: only {:.1} % of bass notes in the mode or approaching by half step",
+            100.0 * share_explained
+        );
+        assert!(
+            share_in_mode >= 0.85,
+            "{name}: only {:.1} % of bass notes in the mode",
+            100.0 * share_in_mode
+        );
 
         // Beat 1 of each bar: the note heard nearest the bar line.
         let mut bars_with_downbeat = 0;
         let mut chord_tone_downbeats = 0;
         for bar in 0..32usize {
-            let downbeat = notes.iter().filter(|n| n.bar == bar && n.from_bar_s.abs() < 0.06).min_by(|a, b| a.from_bar_s.abs().total_cmp(&b.from_bar_s.abs()));
+            let downbeat = notes
+                .iter()
+                .filter(|n| n.bar == bar && n.from_bar_s.abs() < 0.06)
+                .min_by(|a, b| a.from_bar_s.abs().total_cmp(&b.from_bar_s.abs()));
             if let Some(note) = downbeat {
                 bars_with_downbeat += 1;
                 let (slot, _) = arrangement.slot_at(bar as u64);
@@ -116,9 +144,16 @@ fn walking_bass_notes_are_in_the_mode_or_approach_by_half_step_and_downbeats_are
                 }
             }
         }
-        assert!(bars_with_downbeat >= 30, "{name}: beat 1 heard in only {bars_with_downbeat} of 32 bars");
+        assert!(
+            bars_with_downbeat >= 30,
+            "{name}: beat 1 heard in only {bars_with_downbeat} of 32 bars"
+        );
         let share = chord_tone_downbeats as f64 / 32.0;
-        assert!(share >= 0.9, "{name}: beat 1 is a chord tone in only {:.0} % of bars", 100.0 * share);
+        assert!(
+            share >= 0.9,
+            "{name}: beat 1 is a chord tone in only {:.0} % of bars",
+            100.0 * share
+        );
     }
 }
 
@@ -137,7 +172,13 @@ fn chord_changes_land_on_the_right_bars() {
             .filter(|n| n.bar == bar && n.from_bar_s.abs() < 0.06)
             .min_by(|a, b| a.from_bar_s.abs().total_cmp(&b.from_bar_s.abs()))
             .unwrap_or_else(|| panic!("no bass note heard on bar {}", bar + 1));
-        assert_eq!(pc(downbeat.midi), slot.chord.root_pc(), "bar {}: expected the root of {}", bar + 1, slot.chord);
+        assert_eq!(
+            pc(downbeat.midi),
+            slot.chord.root_pc(),
+            "bar {}: expected the root of {}",
+            bar + 1,
+            slot.chord
+        );
         // And the bar before a change is still the old chord: its downbeat is not the new root
         // unless the old chord shares it.
         checked += 1;
@@ -147,35 +188,65 @@ fn chord_changes_land_on_the_right_bars() {
 
 #[test]
 fn ostinato_and_pedal_stay_on_chord_tones() {
-    for name in ["assassinat-de-carala", "visite-du-vigile", "chez-le-photographe-du-motel"] {
+    for name in [
+        "assassinat-de-carala",
+        "visite-du-vigile",
+        "chez-le-photographe-du-motel",
+    ] {
         let rendered = render_preset(name, 16);
         let arrangement = &rendered.arrangement;
         let notes = heard_bass_notes(&rendered);
-        assert!(notes.len() >= 12, "{name}: heard only {} bass notes", notes.len());
+        assert!(
+            notes.len() >= 12,
+            "{name}: heard only {} bass notes",
+            notes.len()
+        );
         let chord_tones = notes
             .iter()
-            .filter(|n| arrangement.slot_at(n.bar as u64).0.scale.chord_tones().contains(pc(n.midi)))
+            .filter(|n| {
+                arrangement
+                    .slot_at(n.bar as u64)
+                    .0
+                    .scale
+                    .chord_tones()
+                    .contains(pc(n.midi))
+            })
             .count();
         let share = chord_tones as f64 / notes.len() as f64;
-        assert!(share >= 0.9, "{name}: only {:.0} % of bass notes are chord tones", 100.0 * share);
+        assert!(
+            share >= 0.9,
+            "{name}: only {:.0} % of bass notes are chord tones",
+            100.0 * share
+        );
     }
 }
 
 #[test]
 fn drums_swing_at_the_intended_ratio() {
-    for name in ["generique", "florence-sur-les-champs-elysees", "au-bar-du-petit-bac", "diner-au-motel"] {
+    for name in [
+        "generique",
+        "florence-sur-les-champs-elysees",
+        "au-bar-du-petit-bac",
+        "diner-au-motel",
+    ] {
         let rendered = render_preset(name, 16);
         let arrangement = &rendered.arrangement;
         let sr = rendered.sample_rate as f32;
         let drums = rendered.stem_mono(DRUMS);
-        let onsets: Vec<f64> = detect_onsets(&drums, sr, &OnsetOptions::with_band(Band::HighPass(2000.0)))
-            .into_iter()
-            .map(|o| o.time_s(sr))
-            .filter(|&t| t < rendered.bar_starts[15] as f64 / sr as f64)
-            .collect();
+        let onsets: Vec<f64> =
+            detect_onsets(&drums, sr, &OnsetOptions::with_band(Band::HighPass(2000.0)))
+                .into_iter()
+                .map(|o| o.time_s(sr))
+                .filter(|&t| t < rendered.bar_starts[15] as f64 / sr as f64)
+                .collect();
         let beat = 60.0 / arrangement.tempo as f64;
-        let estimate = swing_ratio_from_onsets(&onsets, beat, 0.0).unwrap_or_else(|| panic!("{name}: no swing found"));
-        assert!(estimate.skip_count >= 20, "{name}: only {} skip notes heard", estimate.skip_count);
+        let estimate = swing_ratio_from_onsets(&onsets, beat, 0.0)
+            .unwrap_or_else(|| panic!("{name}: no swing found"));
+        assert!(
+            estimate.skip_count >= 20,
+            "{name}: only {} skip notes heard",
+            estimate.skip_count
+        );
         let intended = arrangement.swing as f64;
         // At 1:1 the "skip" sits halfway; the estimate's clusters stay meaningful down to ~1.2.
         assert!(

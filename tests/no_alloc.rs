@@ -46,14 +46,21 @@ fn every_preset_renders_32_bars_with_midi_bursts_without_allocating() {
             if rng.random_bool(0.3) {
                 for _ in 0..rng.random_range(1..64) {
                     let frame = engine.clock() + rng.random_range(0..block as u64);
-                    let _ = controller.play(TimedInput { frame, event: random_event(&mut rng) });
+                    let _ = controller.play(TimedInput {
+                        frame,
+                        event: random_event(&mut rng),
+                    });
                 }
             }
             if rng.random_bool(0.02) {
                 let command = match rng.random_range(0..4) {
                     0 => Command::SetTempo(rng.random_range(50.0..300.0)),
-                    1 => Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5)),
-                    2 => Command::SetLead(LeadVoice::ALL[rng.random_range(0..LeadVoice::ALL.len())]),
+                    1 => {
+                        Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5))
+                    }
+                    2 => {
+                        Command::SetLead(LeadVoice::ALL[rng.random_range(0..LeadVoice::ALL.len())])
+                    }
                     _ => match spare.take() {
                         Some(arrangement) => Command::Load(arrangement),
                         None => Command::Restart,
@@ -62,14 +69,24 @@ fn every_preset_renders_32_bars_with_midi_bursts_without_allocating() {
                 let _ = controller.send(command);
             }
             assert_no_alloc(|| engine.process(&mut buffer[..2 * block]));
-            assert!(buffer[..2 * block].iter().all(|x| x.is_finite()), "{name}: non-finite output");
+            assert!(
+                buffer[..2 * block].iter().all(|x| x.is_finite()),
+                "{name}: non-finite output"
+            );
             // Old arrangements come back here and are dropped off the audio thread.
             controller.collect_garbage();
             controller.latest_telemetry();
             blocks += 1;
         }
-        let _ = controller.play(TimedInput { frame: 0, event: InputEvent::AllSoundOff });
+        let _ = controller.play(TimedInput {
+            frame: 0,
+            event: InputEvent::AllSoundOff,
+        });
         assert_no_alloc(|| engine.process(&mut buffer[..128]));
-        assert_eq!(violation_count(), 0, "{name}: the engine allocated or freed during {blocks} blocks");
+        assert_eq!(
+            violation_count(),
+            0,
+            "{name}: the engine allocated or freed during {blocks} blocks"
+        );
     }
 }

@@ -53,7 +53,12 @@ pub fn midi_to_hz(midi: f32) -> f32 {
 ///
 /// The segment must hold at least two periods of `min_hz` (more is better: 100–150 ms
 /// for a bass note); shorter, silent or unpitched segments give `None`.
-pub fn estimate_pitch(segment: &[f32], sample_rate: f32, min_hz: f32, max_hz: f32) -> Option<PitchEstimate> {
+pub fn estimate_pitch(
+    segment: &[f32],
+    sample_rate: f32,
+    min_hz: f32,
+    max_hz: f32,
+) -> Option<PitchEstimate> {
     if !(sample_rate > 0.0 && min_hz > 0.0 && max_hz > min_hz) {
         return None;
     }
@@ -142,7 +147,11 @@ pub fn note_pitches(
         .iter()
         .enumerate()
         .map(|(i, &start)| {
-            let end = onsets.get(i + 1).copied().unwrap_or(signal.len()).min(signal.len());
+            let end = onsets
+                .get(i + 1)
+                .copied()
+                .unwrap_or(signal.len())
+                .min(signal.len());
             let length = end.checked_sub(start)?;
             let skip = if length >= skip_nominal + needed {
                 skip_nominal
@@ -212,7 +221,10 @@ mod tests {
             onsets.push(start);
             let end = (start + note.len()).min(x.len());
             // Legato: the previous note still rings under the next attack.
-            x[start..end].iter_mut().zip(&note).for_each(|(v, n)| *v += 0.4 * n);
+            x[start..end]
+                .iter_mut()
+                .zip(&note)
+                .for_each(|(v, n)| *v += 0.4 * n);
         }
         let pitches = note_pitches(&x, SR, &onsets, 35.0, 250.0);
         for (p, &m) in pitches.iter().zip(&line) {

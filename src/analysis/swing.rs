@@ -46,12 +46,20 @@ pub struct SwingEstimate {
 
 /// Estimates the swing ratio of onsets against a beat grid; see the module docs for the
 /// method. Returns `None` when the period is not positive or either cluster is empty.
-pub fn swing_ratio_from_onsets(onset_times_s: &[f64], beat_period_s: f64, grid_origin_s: f64) -> Option<SwingEstimate> {
+pub fn swing_ratio_from_onsets(
+    onset_times_s: &[f64],
+    beat_period_s: f64,
+    grid_origin_s: f64,
+) -> Option<SwingEstimate> {
     if !(beat_period_s > 0.0 && beat_period_s.is_finite() && grid_origin_s.is_finite()) {
         return None;
     }
     let period = beat_period_s;
-    let times: Vec<f64> = onset_times_s.iter().copied().filter(|t| t.is_finite()).collect();
+    let times: Vec<f64> = onset_times_s
+        .iter()
+        .copied()
+        .filter(|t| t.is_finite())
+        .collect();
     // Signed offset from the nearest beat of a grid shifted by `shift`, in seconds.
     let offset_from = |t: f64, shift: f64| {
         let phase = ((t - grid_origin_s - shift) / period).rem_euclid(1.0);
@@ -81,7 +89,10 @@ pub fn swing_ratio_from_onsets(onset_times_s: &[f64], beat_period_s: f64, grid_o
         .filter(|p| (SKIP_PHASES.0..=SKIP_PHASES.1).contains(p))
         .collect();
     let skip_phase = median_f64(&skip_phases)?;
-    let deviations: Vec<f64> = skip_phases.iter().map(|p| (p - skip_phase).abs() * period).collect();
+    let deviations: Vec<f64> = skip_phases
+        .iter()
+        .map(|p| (p - skip_phase).abs() * period)
+        .collect();
     Some(SwingEstimate {
         ratio: skip_phase / (1.0 - skip_phase),
         skip_phase,
@@ -99,7 +110,14 @@ mod tests {
 
     /// A ride pattern: a note on every beat, a skip note after beats 2 and 4, played
     /// `offset_s` off the grid with uniform ±`jitter_s` timing noise.
-    fn ride(ratio: f64, period: f64, bars: usize, offset_s: f64, jitter_s: f64, rng: &mut Rng) -> Vec<f64> {
+    fn ride(
+        ratio: f64,
+        period: f64,
+        bars: usize,
+        offset_s: f64,
+        jitter_s: f64,
+        rng: &mut Rng,
+    ) -> Vec<f64> {
         let origin = 1.0;
         let skip = period * ratio / (1.0 + ratio);
         let mut times = Vec::new();
@@ -121,7 +139,10 @@ mod tests {
             for ratio in [1.0, 1.5, 2.0, 3.0] {
                 let times = ride(ratio, period, 16, -0.010, 0.003, &mut rng);
                 let s = swing_ratio_from_onsets(&times, period, 1.0).unwrap();
-                assert!((s.ratio - ratio).abs() < 0.1, "{bpm} BPM, ratio {ratio}: {s:?}");
+                assert!(
+                    (s.ratio - ratio).abs() < 0.1,
+                    "{bpm} BPM, ratio {ratio}: {s:?}"
+                );
                 assert!((s.offset_s + 0.010).abs() < 0.002, "{s:?}");
                 assert_eq!((s.on_beat_count, s.skip_count), (64, 32), "{s:?}");
                 assert!(s.skip_spread_s < 0.003);

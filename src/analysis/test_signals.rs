@@ -28,7 +28,14 @@ impl Rng {
 }
 
 /// Adds a white-noise burst with an instant attack at `start` and exponential decay.
-pub(super) fn add_noise_burst(out: &mut [f32], start: usize, amp: f32, decay_s: f32, sr: f32, rng: &mut Rng) {
+pub(super) fn add_noise_burst(
+    out: &mut [f32],
+    start: usize,
+    amp: f32,
+    decay_s: f32,
+    sr: f32,
+    rng: &mut Rng,
+) {
     let len = ((7.0 * decay_s * sr) as usize).min(out.len().saturating_sub(start));
     let step = (-1.0 / (decay_s * sr)).exp();
     let mut gain = amp;
@@ -36,6 +43,17 @@ pub(super) fn add_noise_burst(out: &mut [f32], start: usize, amp: f32, decay_s: 
         *v += gain * rng.signed() * fade_out(i, len, sr);
         gain *= step;
     }
+}
+
+/// Starting phases of the partials of a synthetic tone.
+#[derive(Clone, Copy)]
+pub(super) enum Phases {
+    /// All partials start at a zero crossing together, as a struck or plucked string's
+    /// modes do: the attack is an impulse-like corner at the start.
+    Sine,
+    /// Schroeder phases (π·k²/n): the energy is spread evenly over the period, as in a
+    /// tone whose partials are unrelated in phase.
+    Schroeder,
 }
 
 /// Adds a decaying tone: partial k (1-based) at `k·hz·sqrt(1 + b·k²)` with amplitude
@@ -50,6 +68,7 @@ pub(super) fn add_harmonic_tone(
     decay_s: f32,
     attack_s: f32,
     inharmonicity: f32,
+    phases: Phases,
     sr: f32,
 ) {
     let len = ((decay_s.min(0.5) * 7.0 * sr) as usize).min(out.len().saturating_sub(start));
@@ -63,7 +82,10 @@ pub(super) fn add_harmonic_tone(
         // A rotating phasor instead of sin() per sample: exact enough over a few seconds.
         let w = std::f64::consts::TAU * f / f64::from(sr);
         let (rot_im, rot_re) = w.sin_cos();
-        let phase = 0.7 * k1;
+        let phase = match phases {
+            Phases::Sine => 0.0,
+            Phases::Schroeder => std::f64::consts::PI * k1 * k1 / amps.len() as f64,
+        };
         let (mut im, mut re) = phase.sin_cos();
         let decay = (-(1.0 + 0.3 * (k1 - 1.0)) / (f64::from(decay_s) * f64::from(sr))).exp();
         let mut gain = f64::from(a);
@@ -85,9 +107,11 @@ fn fade_out(i: usize, len: usize, sr: f32) -> f32 {
 /// A plucked upright-bass-like note of `dur_s`, peak 1: second harmonic stronger than the
 /// fundamental, twelve partials, slight stiffness inharmonicity, 1 ms attack.
 pub(super) fn plucked_bass(hz: f32, dur_s: f32, sr: f32) -> Vec<f32> {
-    const AMPS: [f32; 12] = [0.5, 1.0, 0.6, 0.45, 0.3, 0.22, 0.15, 0.1, 0.07, 0.05, 0.035, 0.025];
+    const AMPS: [f32; 12] = [
+        0.5, 1.0, 0.6, 0.45, 0.3, 0.22, 0.15, 0.1, 0.07, 0.05, 0.035, 0.025,
+    ];
     let mut x = vec![0.0f32; (dur_s * sr) as usize];
-    add_harmonic_tone(&mut x, 0, hz, &AMPS, 0.8, 0.001, 2e-4, sr);
+    add_harmonic_tone(&mut x, 0, hz, &AMPS, 0.8, 0.001, 2e-4, Phases::Sine, sr);
     let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     x.iter_mut().for_each(|v| *v /= peak);
     x
@@ -95,7 +119,13 @@ pub(super) fn plucked_bass(hz: f32, dur_s: f32, sr: f32) -> Vec<f32> {
 
 /// A brush-sweep-like bed: band-limited noise (≈ 600 Hz – 8 kHz) whose RMS swells from
 /// a quarter of `rms_peak` to `rms_peak` and back once per `beat_s`.
-pub(super) fn brush_bed(len: usize, sr: f32, beat_s: f32, rms_peak: f32, rng: &mut Rng) -> Vec<f32> {
+pub(super) fn brush_bed(
+    len: usize,
+    sr: f32,
+    beat_s: f32,
+    rms_peak: f32,
+    rng: &mut Rng,
+) -> Vec<f32> {
     let coefficient = |hz: f32| 1.0 - (-std::f32::consts::TAU * hz / sr).exp();
     let (c_hi, c_lo) = (coefficient(8000.0), coefficient(600.0));
     let (mut hi, mut lo) = (0.0f32, 0.0f32);
@@ -109,7 +139,9 @@ pub(super) fn brush_bed(len: usize, sr: f32, beat_s: f32, rms_peak: f32, rng: &m
         .collect();
     let rms = (x.iter().map(|v| v * v).sum::<f32>() / len.max(1) as f32).sqrt();
     for (i, v) in x.iter_mut().enumerate() {
-        let swell = (std::f32::consts::PI * i as f32 / (beat_s * sr)).sin().powi(2);
+        let swell = (std::f32::consts::PI * i as f32 / (beat_s * sr))
+            .sin()
+            .powi(2);
         *v *= rms_peak * (0.25 + 0.75 * swell) / rms;
     }
     x

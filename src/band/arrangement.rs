@@ -5,9 +5,6 @@
 use crate::preset::{BassStyle, DrumStyle, Feel, LeadVoice, PianoStyle, Preset};
 use crate::theory::{ChordScale, ChordSymbol, Mode};
 
-/// The longest ostinato figure, in notes.
-pub const OSTINATO_CAPACITY: usize = 32;
-
 /// One chord held for some bars, with its scale: the unit the players think in.
 #[derive(Clone, Copy, Debug)]
 pub struct ChordSlot {
@@ -23,15 +20,14 @@ pub struct ChordSlot {
     pub ends_section: bool,
 }
 
-/// How the bass plays, ready for the audio thread (no heap).
-#[derive(Clone, Copy, Debug)]
+/// How the bass plays. Built off the audio thread; the audio thread only reads it.
+#[derive(Clone, Debug)]
 pub enum BassPlan {
     Walking,
     Pedal,
     Ostinato {
         /// (semitones from the chord root, length in beats)
-        steps: [(i8, f32); OSTINATO_CAPACITY],
-        len: usize,
+        steps: Vec<(i8, f32)>,
         /// The figure's length in bars.
         bars: u32,
     },
@@ -41,8 +37,6 @@ pub enum BassPlan {
 pub enum ArrangementError {
     #[error("preset '{0}' has no bars")]
     Empty(String),
-    #[error("preset '{name}': the ostinato has {len} notes; at most {max} are supported")]
-    OstinatoTooLong { name: String, len: usize, max: usize },
     #[error("tempo {0} BPM is out of range 30..=360")]
     Tempo(f32),
 }
@@ -102,21 +96,9 @@ impl Arrangement {
             BassStyle::Walking => BassPlan::Walking,
             BassStyle::Pedal => BassPlan::Pedal,
             BassStyle::Ostinato { pattern } => {
-                if pattern.len() > OSTINATO_CAPACITY {
-                    return Err(ArrangementError::OstinatoTooLong {
-                        name: preset.name.clone(),
-                        len: pattern.len(),
-                        max: OSTINATO_CAPACITY,
-                    });
-                }
-                let mut steps = [(0i8, 0f32); OSTINATO_CAPACITY];
-                for (slot, step) in steps.iter_mut().zip(pattern) {
-                    *slot = (step.interval, step.beats);
-                }
                 let beats: f32 = pattern.iter().map(|s| s.beats).sum();
                 BassPlan::Ostinato {
-                    steps,
-                    len: pattern.len(),
+                    steps: pattern.iter().map(|s| (s.interval, s.beats)).collect(),
                     bars: ((beats / beats_per_bar as f32).round() as u32).max(1),
                 }
             }
@@ -129,7 +111,9 @@ impl Arrangement {
             form_bars: bar,
             beats_per_bar,
             tempo,
-            swing: preset.swing.unwrap_or_else(|| super::swing_ratio_for_tempo(tempo)),
+            swing: preset
+                .swing
+                .unwrap_or_else(|| super::swing_ratio_for_tempo(tempo)),
             feel: preset.feel,
             bass,
             drums: preset.drums,
@@ -155,6 +139,9 @@ impl Arrangement {
     /// Index of the slot sounding in bar `bar`.
     pub fn slot_index_at(&self, bar: u64) -> usize {
         let form_bar = (bar % u64::from(self.form_bars)) as u32;
-        self.slots.iter().rposition(|s| s.start_bar <= form_bar).unwrap_or(0)
+        self.slots
+            .iter()
+            .rposition(|s| s.start_bar <= form_bar)
+            .unwrap_or(0)
     }
 }

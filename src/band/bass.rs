@@ -77,11 +77,19 @@ impl Bassist {
         match plan {
             BassPlan::Walking => self.walk(ctx, queue),
             BassPlan::Pedal => self.pedal(ctx, queue),
-            BassPlan::Ostinato { steps, len, bars } => self.ostinato(ctx, &steps[..*len], *bars, queue),
+            BassPlan::Ostinato { steps, bars } => self.ostinato(ctx, steps, *bars, queue),
         }
     }
 
-    fn play(&mut self, ctx: &BarContext, queue: &mut EventQueue, beat: f32, key: u8, beats: f32, velocity: f32) {
+    fn play(
+        &mut self,
+        ctx: &BarContext,
+        queue: &mut EventQueue,
+        beat: f32,
+        key: u8,
+        beats: f32,
+        velocity: f32,
+    ) {
         let offset = self.feel.timing_ms();
         let velocity = self.feel.vary(velocity, 0.06).clamp(0.1, 1.0);
         queue.push(
@@ -113,11 +121,18 @@ impl Bassist {
         }
         // Favour the root and fifth, which keep the time grounded.
         let pc = if self.feel.maybe(0.45) {
-            if self.feel.maybe(0.6) && tones.contains(fifth) { fifth } else { root }
+            if self.feel.maybe(0.6) && tones.contains(fifth) {
+                fifth
+            } else {
+                root
+            }
         } else {
             candidates[self.feel.pick(n.max(1))]
         };
-        nearest(pc, from as i32 + self.direction * (3 + self.feel.pick(5) as i32))
+        nearest(
+            pc,
+            from as i32 + self.direction * (3 + self.feel.pick(5) as i32),
+        )
     }
 
     fn walk(&mut self, ctx: &BarContext, queue: &mut EventQueue) {
@@ -157,7 +172,8 @@ impl Bassist {
             if beats >= 3 {
                 // The middle beat (beat 3 in 4/4): a chord tone on the way to the approach.
                 let middle = beats / 2;
-                let goal = (first as i32 + approach as i32) / 2 + self.direction * self.feel.pick(3) as i32;
+                let goal = (first as i32 + approach as i32) / 2
+                    + self.direction * self.feel.pick(3) as i32;
                 let mut best = first;
                 let mut best_d = i32::MAX;
                 for pc in tones.iter() {
@@ -175,8 +191,18 @@ impl Bassist {
                         continue;
                     }
                     let prev = line[i - 1];
-                    let target = if i < middle { line[middle] } else { line[beats - 1] };
-                    let dir = if target > prev { 1 } else if target < prev { -1 } else { self.direction };
+                    let target = if i < middle {
+                        line[middle]
+                    } else {
+                        line[beats - 1]
+                    };
+                    let dir = if target > prev {
+                        1
+                    } else if target < prev {
+                        -1
+                    } else {
+                        self.direction
+                    };
                     let mut note = step_in(mode, prev, dir).unwrap_or(prev);
                     if note == target || note == prev {
                         note = step_in(mode, prev, -dir).unwrap_or(prev);
@@ -207,23 +233,41 @@ impl Bassist {
         }
         if ctx.beats >= 4 && self.feel.maybe(0.2) {
             let fifth = nearest(ctx.slot.chord.root_pc().transpose(7), root as i32 - 5);
-            if ctx.slot.scale.chord_tones().contains(PitchClass::from_midi(fifth)) {
+            if ctx
+                .slot
+                .scale
+                .chord_tones()
+                .contains(PitchClass::from_midi(fifth))
+            {
                 self.play(ctx, queue, beats / 2.0, fifth, beats / 2.0 * 0.95, 0.55);
             }
         }
         self.next_downbeat = Some(root);
     }
 
-    fn ostinato(&mut self, ctx: &BarContext, steps: &[(i8, f32)], bars: u32, queue: &mut EventQueue) {
+    fn ostinato(
+        &mut self,
+        ctx: &BarContext,
+        steps: &[(i8, f32)],
+        bars: u32,
+        queue: &mut EventQueue,
+    ) {
         let root = nearest(ctx.slot.chord.root_pc(), 38) as i32;
         let beats_per_bar = ctx.beats as f32;
         let bar_of_figure = (ctx.bar % u64::from(bars.max(1))) as f32;
-        let window = (bar_of_figure * beats_per_bar, (bar_of_figure + 1.0) * beats_per_bar);
+        let window = (
+            bar_of_figure * beats_per_bar,
+            (bar_of_figure + 1.0) * beats_per_bar,
+        );
         let mut at = 0.0;
         for &(interval, beats) in steps {
             if at >= window.0 - 1e-3 && at < window.1 - 1e-3 {
                 let key = (root + interval as i32).clamp(LOWEST as i32, HIGHEST as i32) as u8;
-                let accent = if (at - window.0).fract() == 0.0 { 0.78 } else { 0.66 };
+                let accent = if (at - window.0).fract() == 0.0 {
+                    0.78
+                } else {
+                    0.66
+                };
                 self.play(ctx, queue, at - window.0, key, beats * 0.85, accent);
             }
             at += beats;

@@ -122,7 +122,8 @@ impl Conductor {
     /// plan a bar one beat (and a little) before it starts, so early drum notes and
     /// piano anticipations are never late.
     pub fn needs_planning(&self, horizon: u64) -> bool {
-        let lookahead = Self::spb(self.sample_rate, self.next_tempo) + 0.05 * self.sample_rate as f64;
+        let lookahead =
+            Self::spb(self.sample_rate, self.next_tempo) + 0.05 * self.sample_rate as f64;
         self.next_bar_start - lookahead < horizon as f64
     }
 
@@ -162,7 +163,8 @@ impl Conductor {
             .find(|(_, start, _)| *start <= now)
             .copied()
             .unwrap_or(self.recent[0]);
-        let beat = (((now - start) / spb) as f32).clamp(0.0, arrangement.beats_per_bar as f32 - 1e-3);
+        let beat =
+            (((now - start) / spb) as f32).clamp(0.0, arrangement.beats_per_bar as f32 - 1e-3);
         Position {
             bar,
             beat,

@@ -27,7 +27,15 @@ impl Drummer {
         }
     }
 
-    fn hit(&mut self, ctx: &BarContext, queue: &mut EventQueue, beat: f32, stroke: Stroke, velocity: f32, length_beats: f32) {
+    fn hit(
+        &mut self,
+        ctx: &BarContext,
+        queue: &mut EventQueue,
+        beat: f32,
+        stroke: Stroke,
+        velocity: f32,
+        length_beats: f32,
+    ) {
         let offset = self.feel.timing_ms();
         let velocity = self.feel.vary(velocity, 0.07).clamp(0.03, 1.0);
         queue.push(
@@ -35,7 +43,11 @@ impl Drummer {
             Sound::Drum(DrumHit {
                 stroke,
                 velocity,
-                length: if length_beats > 0.0 { ctx.samples(length_beats) } else { 0 },
+                length: if length_beats > 0.0 {
+                    ctx.samples(length_beats)
+                } else {
+                    0
+                },
             }),
         );
     }
@@ -45,12 +57,20 @@ impl Drummer {
         let tempo = ctx.arrangement.tempo;
         let brushes = style.kit == Kit::Brushes;
         let density = style.density.clamp(0.0, 1.0);
-        let ride = if brushes { Stroke::BrushTap } else { Stroke::Ride };
+        let ride = if brushes {
+            Stroke::BrushTap
+        } else {
+            Stroke::Ride
+        };
         let soft = if brushes { 0.8 } else { 1.0 };
 
         if brushes {
             // The sweep: its length follows the tempo.
-            let stroke_beats = if tempo < 110.0 || tempo > 200.0 { 1 } else { 2 };
+            let stroke_beats = if (110.0..=200.0).contains(&tempo) {
+                2
+            } else {
+                1
+            };
             let mut beat = 0;
             while beat < beats {
                 let into_backbeat = (beat + stroke_beats) % 2 == 0;
@@ -65,7 +85,14 @@ impl Drummer {
             let backbeat = beat % 2 == 1;
             let b = beat as f32;
             // The ride pattern: every beat, the skip note after 2 and 4.
-            self.hit(ctx, queue, b, ride, soft * if backbeat { 0.62 } else { 0.5 }, 0.0);
+            self.hit(
+                ctx,
+                queue,
+                b,
+                ride,
+                soft * if backbeat { 0.62 } else { 0.5 },
+                0.0,
+            );
             if backbeat {
                 self.hit(ctx, queue, b + 0.5, ride, soft * 0.4, 0.0);
                 self.hit(ctx, queue, b, Stroke::HiHatFoot, 0.5, 0.0);
@@ -87,7 +114,11 @@ impl Drummer {
             // Set up the next section: an accent on the last beat and the "and" of it,
             // and a kick under the "and".
             let last = (beats - 1) as f32;
-            let accent = if brushes { Stroke::BrushTap } else { Stroke::Snare };
+            let accent = if brushes {
+                Stroke::BrushTap
+            } else {
+                Stroke::Snare
+            };
             self.hit(ctx, queue, last, accent, 0.68, 0.0);
             self.hit(ctx, queue, last + 0.5, accent, 0.75, 0.0);
             if self.feel.maybe(0.7) {

@@ -17,6 +17,26 @@ const PLACE_MS: f32 = 2.0;
 /// Lowest note of a voicing: keeps the comping low-middle and dark.
 const VOICING_FLOOR: u8 = 50;
 
+/// One chord struck: where, how long, how hard, and how much it is rolled.
+#[derive(Clone, Copy, Debug)]
+struct Stroke {
+    beat: f32,
+    beats: f32,
+    velocity: f32,
+    roll_ms: f32,
+}
+
+impl Stroke {
+    fn new(beat: f32, beats: f32, velocity: f32, roll_ms: f32) -> Self {
+        Self {
+            beat,
+            beats,
+            velocity,
+            roll_ms,
+        }
+    }
+}
+
 pub struct Pianist {
     feel: Feel,
     variant: u32,
@@ -37,14 +57,30 @@ impl Pianist {
         self.anticipated = false;
     }
 
-    fn chord(&mut self, ctx: &BarContext, queue: &mut EventQueue, voicing: &Voicing, beat: f32, beats: f32, velocity: f32, roll_ms: f32) {
+    fn chord(
+        &mut self,
+        ctx: &BarContext,
+        queue: &mut EventQueue,
+        voicing: &Voicing,
+        stroke: Stroke,
+    ) {
+        let Stroke {
+            beat,
+            beats,
+            velocity,
+            roll_ms,
+        } = stroke;
         let offset = self.feel.timing_ms();
         let velocity = self.feel.vary(velocity, 0.06).clamp(0.1, 1.0);
         // Comping swings less than the ride: soloists and compers lay the off-beat a little earlier.
         let swing = ctx.swing.min(2.2);
         for (i, &key) in voicing.notes().iter().enumerate() {
             let at = ctx.time(beat, swing, offset + roll_ms * i as f32);
-            let top = if i + 1 == voicing.notes().len() { 0.06 } else { 0.0 };
+            let top = if i + 1 == voicing.notes().len() {
+                0.06
+            } else {
+                0.0
+            };
             queue.push(
                 at,
                 Sound::Piano(PianoNote {
@@ -69,27 +105,51 @@ impl Pianist {
         let anticipated = std::mem::replace(&mut self.anticipated, false);
 
         if ctx.chord_starts() && !anticipated {
-            self.chord(ctx, queue, &here, 0.0, held.max(1.5), 0.5, roll);
+            self.chord(
+                ctx,
+                queue,
+                &here,
+                Stroke::new(0.0, held.max(1.5), 0.5, roll),
+            );
         } else if !anticipated && self.feel.maybe(0.2 + 0.5 * density) {
             match self.feel.pick(4) {
                 // Charleston: 1 and the "and" of 2.
                 0 if !ballad => {
-                    self.chord(ctx, queue, &here, 0.0, 0.8, 0.45, 0.0);
-                    self.chord(ctx, queue, &here, 1.5, 0.7, 0.4, 0.0);
+                    self.chord(ctx, queue, &here, Stroke::new(0.0, 0.8, 0.45, 0.0));
+                    self.chord(ctx, queue, &here, Stroke::new(1.5, 0.7, 0.4, 0.0));
                 }
                 // On the "and" of 2, left hanging.
-                1 => self.chord(ctx, queue, &here, 1.5, held, 0.42, roll),
+                1 => self.chord(ctx, queue, &here, Stroke::new(1.5, held, 0.42, roll)),
                 // Beat 3 (or 2 in short bars).
-                2 => self.chord(ctx, queue, &here, (beats / 2.0).floor(), held, 0.4, roll),
-                _ => self.chord(ctx, queue, &here, 0.0, held, 0.45, roll),
+                2 => self.chord(
+                    ctx,
+                    queue,
+                    &here,
+                    Stroke::new((beats / 2.0).floor(), held, 0.4, roll),
+                ),
+                _ => self.chord(ctx, queue, &here, Stroke::new(0.0, held, 0.45, roll)),
             }
         }
 
-        if ctx.chord_ends() && ctx.next_slot.start_bar != ctx.slot.start_bar && beats >= 2.0 && self.feel.maybe(0.25 + 0.4 * density) {
+        if ctx.chord_ends()
+            && ctx.next_slot.start_bar != ctx.slot.start_bar
+            && beats >= 2.0
+            && self.feel.maybe(0.25 + 0.4 * density)
+        {
             // Anticipate the next chord on the last off-beat of the bar.
             self.variant = self.feel.pick(8) as u32;
-            let next = voice(style.voicing, &ctx.next_slot.scale, VOICING_FLOOR, self.variant);
-            self.chord(ctx, queue, &next, beats - 0.5, held.max(1.5), 0.5, roll);
+            let next = voice(
+                style.voicing,
+                &ctx.next_slot.scale,
+                VOICING_FLOOR,
+                self.variant,
+            );
+            self.chord(
+                ctx,
+                queue,
+                &next,
+                Stroke::new(beats - 0.5, held.max(1.5), 0.5, roll),
+            );
             self.anticipated = true;
         }
     }

@@ -73,7 +73,11 @@ impl EventQueue {
             return;
         }
         self.seq += 1;
-        self.heap.push(Reverse(BandEvent { at, seq: self.seq, sound }));
+        self.heap.push(Reverse(BandEvent {
+            at,
+            seq: self.seq,
+            sound,
+        }));
     }
 
     /// Sample time of the earliest planned sound.

@@ -27,8 +27,13 @@ pub enum EngineReturn {
 /// A player's gesture, already parsed from MIDI or the computer keyboard.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum InputEvent {
-    NoteOn { key: u8, velocity: f32 },
-    NoteOff { key: u8 },
+    NoteOn {
+        key: u8,
+        velocity: f32,
+    },
+    NoteOff {
+        key: u8,
+    },
     /// Sustain pedal down (true) or up.
     Sustain(bool),
     /// Pitch bend in semitones.

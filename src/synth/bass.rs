@@ -74,7 +74,8 @@ impl Voice for BassVoice {
             let hz = kf * f0 * (1.0 + 0.000_12 * kf * kf).sqrt();
             let shape = (std::f32::consts::PI * kf * pluck_point).sin().abs() / kf.powf(0.8);
             let amplitude = shape * (-(kf - 1.0) * brightness).exp();
-            self.string.push(hz, amplitude, 0.0, t60 / (1.0 + 0.55 * (kf - 1.0)), sr);
+            self.string
+                .push(hz, amplitude, 0.0, t60 / (1.0 + 0.55 * (kf - 1.0)), sr);
         }
         self.finger.reset();
         self.finger.cutoff = 500.0 + 900.0 * velocity;
@@ -127,6 +128,7 @@ impl Voice for BassVoice {
             self.since_check += 1;
             if self.since_check >= SILENCE_CHECK_INTERVAL {
                 self.since_check = 0;
+                self.string.prune(SILENCE_ENERGY * 0.1);
                 if self.released && self.string.energy() < SILENCE_ENERGY {
                     self.active = false;
                     return;
@@ -135,7 +137,7 @@ impl Voice for BassVoice {
             let mut x = self.string.tick();
             if self.finger_left > 0 {
                 self.finger_left -= 1;
-                x += self.finger.filter(self.noise.next()) * self.finger_gain;
+                x += self.finger.filter(self.noise.white()) * self.finger_gain;
             }
             let y = x * gain;
             *l += y;

@@ -7,7 +7,10 @@
 //! and the hi-hat.
 
 use super::modal::{Partials, decay_per_sample};
-use super::{Bandpass, Highpass, Noise, Smoother, db_gain, pan_gains};
+use super::{
+    Bandpass, Highpass, Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, Smoother, db_gain,
+    pan_gains,
+};
 
 /// What the drummer strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +94,7 @@ fn noisy<F: NoiseFilter>(part: &mut NoisyPart<F>, noise: &mut Noise) -> f32 {
         return 0.0;
     }
     let level = part.envelope();
-    part.filter.apply(noise.next()) * level
+    part.filter.apply(noise.white()) * level
 }
 
 /// The filters a noisy part can use.
@@ -115,21 +118,66 @@ impl NoiseFilter for Highpass {
 pub struct DrumKit {
     sample_rate: f32,
     noise: Noise,
-    kick: Partials<3>,
+    kick: Ringing<3>,
     kick_click: NoisyPart<Bandpass>,
-    snare: Partials<4>,
+    snare: Ringing<4>,
     snare_wires: NoisyPart<Bandpass>,
     sweep: Bandpass,
+    /// Wire brushes on calfskin or coated heads have little above 7 kHz.
+    sweep_top: Lowpass,
     sweep_gain: Smoother,
     sweep_velocity: f32,
     sweep_pos: u32,
     sweep_length: u32,
-    ride: Partials<12>,
+    sweep_target: f32,
+    ride: Ringing<12>,
     ride_wash: NoisyPart<Highpass>,
     ride_ping: NoisyPart<Bandpass>,
-    hat: Partials<6>,
+    hat: Ringing<6>,
     hat_noise: NoisyPart<Highpass>,
     hits: u64,
+}
+
+/// Samples between two updates of a brush stroke's shape.
+const SWEEP_CONTROL_INTERVAL: u32 = 16;
+
+/// A bank of modes that stops computing once it has rung out, until struck again.
+struct Ringing<const N: usize> {
+    bank: Partials<N>,
+    resting: bool,
+    since_check: u32,
+}
+
+impl<const N: usize> Ringing<N> {
+    fn new(bank: Partials<N>) -> Self {
+        Self {
+            bank,
+            resting: true,
+            since_check: 0,
+        }
+    }
+
+    fn excite(&mut self, k: usize, amplitude: f32, phase: f32) {
+        self.bank.excite(k, amplitude, phase);
+        self.resting = false;
+    }
+
+    #[inline]
+    fn tick(&mut self) -> f32 {
+        if self.resting {
+            return 0.0;
+        }
+        // On the bank's own sample count, so resting never depends on buffer splits.
+        self.since_check += 1;
+        if self.since_check >= SILENCE_CHECK_INTERVAL {
+            self.since_check = 0;
+            if self.bank.energy() < SILENCE_ENERGY * 1e-2 {
+                self.resting = true;
+                return 0.0;
+            }
+        }
+        self.bank.tick()
+    }
 }
 
 /// Modes of an 18–20" ride cymbal (Hz) and their relative levels: inharmonic, dense
@@ -177,19 +225,21 @@ impl DrumKit {
         Self {
             sample_rate,
             noise: Noise::new(seed),
-            kick,
+            kick: Ringing::new(kick),
             kick_click: NoisyPart::new(Bandpass::new(1400.0, 0.7, sr)),
-            snare,
+            snare: Ringing::new(snare),
             snare_wires: NoisyPart::new(Bandpass::new(3800.0, 0.6, sr)),
             sweep: Bandpass::new(2400.0, 0.5, sr),
+            sweep_top: Lowpass::new(6500.0, 0.5, sr),
             sweep_gain: Smoother::new(0.0, 0.012, sr),
             sweep_velocity: 0.0,
             sweep_pos: 0,
             sweep_length: 0,
-            ride,
+            sweep_target: 0.0,
+            ride: Ringing::new(ride),
             ride_wash: NoisyPart::new(Highpass::new(5200.0, 0.6, sr)),
             ride_ping: NoisyPart::new(Bandpass::new(6000.0, 1.2, sr)),
-            hat,
+            hat: Ringing::new(hat),
             hat_noise: NoisyPart::new(Highpass::new(6500.0, 0.8, sr)),
             hits: 0,
         }
@@ -198,7 +248,8 @@ impl DrumKit {
     /// A phase for a re-strike that varies from hit to hit but repeats from render to render.
     fn strike_phase(&mut self, k: usize) -> f32 {
         self.hits = self.hits.wrapping_add(1);
-        let mixed = (self.hits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as u32 ^ (k as u32 * 2_654_435_761);
+        let mixed = (self.hits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as u32
+            ^ (k as u32 * 2_654_435_761);
         (mixed % 6283) as f32 / 1000.0
     }
 
@@ -271,10 +322,20 @@ impl DrumKit {
             let kick = self.kick.tick() + noisy(&mut self.kick_click, &mut self.noise);
             let snare = self.snare.tick() + noisy(&mut self.snare_wires, &mut self.noise);
             let sweep = self.render_sweep();
-            let ride = self.ride.tick() + noisy(&mut self.ride_wash, &mut self.noise) + noisy(&mut self.ride_ping, &mut self.noise);
+            let ride = self.ride.tick()
+                + noisy(&mut self.ride_wash, &mut self.noise)
+                + noisy(&mut self.ride_ping, &mut self.noise);
             let hat = self.hat.tick() + noisy(&mut self.hat_noise, &mut self.noise);
-            *l += gain * (kick * kick_pan.0 + (snare + sweep) * snare_pan.0 + ride * ride_pan.0 + hat * hat_pan.0);
-            *r += gain * (kick * kick_pan.1 + (snare + sweep) * snare_pan.1 + ride * ride_pan.1 + hat * hat_pan.1);
+            *l += gain
+                * (kick * kick_pan.0
+                    + (snare + sweep) * snare_pan.0
+                    + ride * ride_pan.0
+                    + hat * hat_pan.0);
+            *r += gain
+                * (kick * kick_pan.1
+                    + (snare + sweep) * snare_pan.1
+                    + ride * ride_pan.1
+                    + hat * hat_pan.1);
         }
     }
 
@@ -282,20 +343,24 @@ impl DrumKit {
     /// stroke and never quite stops while the drummer keeps sweeping.
     #[inline]
     fn render_sweep(&mut self) -> f32 {
-        let target = if self.sweep_pos < self.sweep_length {
-            let t = self.sweep_pos as f32 / self.sweep_length as f32;
-            self.sweep_pos += 1;
-            // Swells into the end of the stroke (the push toward 2 and 4).
-            let swell = (std::f32::consts::PI * t.powf(0.8)).sin();
-            self.sweep.cutoff = 1800.0 + 1400.0 * t;
-            self.sweep_velocity * (0.25 + 0.75 * swell)
-        } else {
-            self.sweep_velocity * 0.2
-        };
-        let gain = self.sweep_gain.next(target);
+        // The stroke's shape is computed at a control rate; the smoother interpolates.
+        if self.sweep_pos % SWEEP_CONTROL_INTERVAL == 0 {
+            self.sweep_target = if self.sweep_pos < self.sweep_length {
+                let t = self.sweep_pos as f32 / self.sweep_length as f32;
+                // Swells into the end of the stroke (the push toward 2 and 4).
+                let swell = (std::f32::consts::PI * t.powf(0.8)).sin();
+                self.sweep.cutoff = 1800.0 + 1400.0 * t;
+                self.sweep_velocity * (0.25 + 0.75 * swell)
+            } else {
+                self.sweep_velocity * 0.2
+            };
+        }
+        self.sweep_pos = self.sweep_pos.saturating_add(1);
+        let gain = self.sweep_gain.follow(self.sweep_target);
         if gain < 1e-5 {
             return 0.0;
         }
-        self.sweep.filter(self.noise.next()) * gain * 0.22
+        let swish = self.sweep.filter(self.noise.white());
+        self.sweep_top.filter(swish) * gain * 0.26
     }
 }

@@ -10,7 +10,10 @@
 
 use super::modal::Partials;
 use super::pool::Voice;
-use super::{Bandpass, Highpass, Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, Smoother, db_gain, midi_hz};
+use super::{
+    Bandpass, Highpass, Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, Smoother, db_gain,
+    midi_hz,
+};
 use crate::preset::LeadVoice;
 use fundsp::prelude32::{An, U1, WaveSynth};
 
@@ -127,18 +130,22 @@ impl LeadVoiceUnit {
         let t60 = (4.0 * ((60.0 - key as f32) / 36.0).exp2()).clamp(1.0, 8.0);
         self.tine.clear();
         self.tine.push(f0, 1.0, 0.0, t60, sr);
-        self.tine.push(2.0 * f0, 0.18 * velocity, 0.0, t60 * 0.4, sr);
-        self.tine.push(3.0 * f0, 0.06 * velocity, 0.0, t60 * 0.25, sr);
+        self.tine
+            .push(2.0 * f0, 0.18 * velocity, 0.0, t60 * 0.4, sr);
+        self.tine
+            .push(3.0 * f0, 0.06 * velocity, 0.0, t60 * 0.25, sr);
         // The tine's bell: inharmonic, bright with velocity, gone in a tenth of a second.
-        self.tine.push(5.8 * f0, 0.25 * velocity * velocity, 0.0, 0.12, sr);
-        self.tine.push(9.2 * f0, 0.12 * velocity * velocity, 0.0, 0.06, sr);
+        self.tine
+            .push(5.8 * f0, 0.25 * velocity * velocity, 0.0, 0.12, sr);
+        self.tine
+            .push(9.2 * f0, 0.12 * velocity * velocity, 0.0, 0.06, sr);
         self.tine.push(0.5 * f0, 0.04, 0.0, t60 * 0.5, sr);
     }
 
     #[inline]
     fn horn_sample(&mut self, hz: f32, envelope: f32) -> f32 {
         let raw = self.osc.tick(&[hz].into())[0];
-        let breath = self.breath.filter(self.noise.next());
+        let breath = self.breath.filter(self.noise.white());
         let loud = envelope * (0.4 + 0.6 * self.velocity);
         match self.kind {
             LeadVoice::HarmonTrumpet => {
@@ -150,7 +157,9 @@ impl LeadVoiceUnit {
                 self.formant_a.q = 6.0 - 2.5 * wah;
                 let bright = self.brightness.filter(raw);
                 let thin = self.body_cut.filter(bright);
-                let nasal = self.formant_a.filter(thin) * 2.6 + self.formant_b.filter(thin) * 0.9 + thin * 0.25;
+                let nasal = self.formant_a.filter(thin) * 2.6
+                    + self.formant_b.filter(thin) * 0.9
+                    + thin * 0.25;
                 nasal * 0.9 + breath * 0.05
             }
             LeadVoice::OpenTrumpet => {
@@ -161,7 +170,10 @@ impl LeadVoiceUnit {
             LeadVoice::TenorSax => {
                 self.brightness.cutoff = (hz * (2.5 + 8.0 * loud)).min(6000.0);
                 let bright = self.brightness.filter(raw);
-                bright * 0.6 + self.formant_a.filter(bright) * 0.7 + self.formant_b.filter(bright) * 0.35 + breath * 0.08
+                bright * 0.6
+                    + self.formant_a.filter(bright) * 0.7
+                    + self.formant_b.filter(bright) * 0.35
+                    + breath * 0.08
             }
             LeadVoice::ElectricPiano => 0.0,
         }
@@ -238,7 +250,10 @@ impl Voice for LeadVoiceUnit {
             let amp = 0.45 * (0.3 + 0.7 * self.velocity);
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                 self.age = self.age.saturating_add(1);
-                if self.released && self.age % SILENCE_CHECK_INTERVAL == 0 && self.tine.energy() < SILENCE_ENERGY {
+                if self.released
+                    && self.age % SILENCE_CHECK_INTERVAL == 0
+                    && self.tine.energy() < SILENCE_ENERGY
+                {
                     self.active = false;
                     return;
                 }
@@ -262,7 +277,9 @@ impl Voice for LeadVoiceUnit {
             } else if self.level < 1.0 {
                 self.level = (self.level + attack).min(1.0);
             }
-            let sag = self.breath_level.next(if self.released { 0.0 } else { 0.85 });
+            let sag = self
+                .breath_level
+                .follow(if self.released { 0.0 } else { 0.85 });
             let envelope = self.level * (0.15 + sag);
             // Vibrato arrives late in a long note, as players do it, and the wheel adds more.
             let late = ((self.age as f32 / sr - 0.35) * 2.0).clamp(0.0, 1.0);
@@ -271,7 +288,9 @@ impl Voice for LeadVoiceUnit {
             if self.vibrato_phase > std::f32::consts::TAU {
                 self.vibrato_phase -= std::f32::consts::TAU;
             }
-            let pitch = self.pitch.next(self.target_pitch) + self.controls.bend + depth * self.vibrato_phase.sin();
+            let pitch = self.pitch.follow(self.target_pitch)
+                + self.controls.bend
+                + depth * self.vibrato_phase.sin();
             let hz = midi_hz(pitch);
             let y = self.horn_sample(hz, envelope) * envelope * (0.3 + 0.7 * self.velocity) * gain;
             *l += y;

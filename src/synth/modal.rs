@@ -79,11 +79,31 @@ impl<const N: usize> Partials<N> {
         self.len == 0
     }
 
+    /// Forget partials whose energy fell below `floor`: a decaying note gets cheaper as
+    /// its upper partials die out.
+    pub fn prune(&mut self, floor: f32) {
+        let mut k = 0;
+        while k < self.len {
+            if self.re[k] * self.re[k] + self.im[k] * self.im[k] < floor {
+                let last = self.len - 1;
+                self.re[k] = self.re[last];
+                self.im[k] = self.im[last];
+                self.rot_re[k] = self.rot_re[last];
+                self.rot_im[k] = self.rot_im[last];
+                self.omega[k] = self.omega[last];
+                self.len = last;
+            } else {
+                k += 1;
+            }
+        }
+    }
+
     /// Make every partial decay at least as fast as `t60_s` (a damper, a lifted finger).
     pub fn damp(&mut self, t60_s: f32, sample_rate: f32) {
         let decay = decay_per_sample(t60_s, sample_rate);
         for k in 0..self.len {
-            let current = (self.rot_re[k] * self.rot_re[k] + self.rot_im[k] * self.rot_im[k]).sqrt();
+            let current =
+                (self.rot_re[k] * self.rot_re[k] + self.rot_im[k] * self.rot_im[k]).sqrt();
             if decay < current {
                 self.rot_re[k] = decay * self.omega[k].cos();
                 self.rot_im[k] = decay * self.omega[k].sin();
@@ -103,20 +123,42 @@ impl<const N: usize> Partials<N> {
     #[inline]
     pub fn tick(&mut self) -> f32 {
         let n = self.len;
-        let mut sum = 0.0;
-        for (((re, im), cr), ci) in self.re[..n]
+        // Four partials at a time with four separate sums, so the compiler can use SIMD
+        // lanes (a single running sum would force strict sequential order).
+        let mut sums = [0.0f32; 4];
+        let whole = n - n % 4;
+        let (re, re_rest) = self.re[..n].split_at_mut(whole);
+        let (im, im_rest) = self.im[..n].split_at_mut(whole);
+        let (cr, cr_rest) = self.rot_re[..n].split_at(whole);
+        let (ci, ci_rest) = self.rot_im[..n].split_at(whole);
+        for (((re, im), cr), ci) in re
+            .chunks_exact_mut(4)
+            .zip(im.chunks_exact_mut(4))
+            .zip(cr.chunks_exact(4))
+            .zip(ci.chunks_exact(4))
+        {
+            for j in 0..4 {
+                let next_re = re[j] * cr[j] - im[j] * ci[j];
+                let next_im = re[j] * ci[j] + im[j] * cr[j];
+                re[j] = next_re;
+                im[j] = next_im;
+                sums[j] += next_im;
+            }
+        }
+        let mut rest = 0.0;
+        for (((re, im), cr), ci) in re_rest
             .iter_mut()
-            .zip(&mut self.im[..n])
-            .zip(&self.rot_re[..n])
-            .zip(&self.rot_im[..n])
+            .zip(im_rest.iter_mut())
+            .zip(cr_rest)
+            .zip(ci_rest)
         {
             let next_re = *re * cr - *im * ci;
             let next_im = *re * ci + *im * cr;
             *re = next_re;
             *im = next_im;
-            sum += next_im;
+            rest += next_im;
         }
-        sum
+        (sums[0] + sums[1]) + (sums[2] + sums[3]) + rest
     }
 }
 

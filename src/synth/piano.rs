@@ -81,7 +81,8 @@ impl Voice for PianoVoice {
             let decay = t60 / (1.0 + 0.35 * (kf - 1.0).powf(1.3));
             // Prompt sound (fast) and aftersound (slow): two strings, two decays.
             self.strings.push(hz, amplitude * 0.6, 0.0, decay * 0.3, sr);
-            self.strings.push(hz * detune, amplitude * 0.4, 0.0, decay, sr);
+            self.strings
+                .push(hz * detune, amplitude * 0.4, 0.0, decay, sr);
         }
         // Soundboard knock.
         self.strings.push(95.0, 0.08 * velocity, 0.0, 0.09, sr);
@@ -137,6 +138,7 @@ impl Voice for PianoVoice {
             self.since_check += 1;
             if self.since_check >= SILENCE_CHECK_INTERVAL {
                 self.since_check = 0;
+                self.strings.prune(SILENCE_ENERGY * 0.1);
                 if self.strings.energy() < SILENCE_ENERGY {
                     self.active = false;
                     self.released = true;
@@ -146,7 +148,7 @@ impl Voice for PianoVoice {
             let mut x = self.strings.tick();
             if self.hammer_left > 0 {
                 self.hammer_left -= 1;
-                x += self.hammer.filter(self.noise.next()) * self.hammer_gain;
+                x += self.hammer.filter(self.noise.white()) * self.hammer_gain;
             }
             *l += x * gl;
             *r += x * gr;

@@ -56,9 +56,7 @@ impl<V: Voice, const N: usize> VoicePool<V, N> {
                 let released = (0..N)
                     .filter(|&i| self.voices[i].is_released())
                     .min_by_key(|&i| self.started_at[i]);
-                released.unwrap_or_else(|| {
-                    (0..N).min_by_key(|&i| self.started_at[i]).unwrap_or(0)
-                })
+                released.unwrap_or_else(|| (0..N).min_by_key(|&i| self.started_at[i]).unwrap_or(0))
             }
         };
         self.starts += 1;
@@ -139,7 +137,11 @@ mod tests {
     impl Voice for Beep {
         type Params = u8;
         fn start(&mut self, key: u8) {
-            *self = Beep { key, active: true, released: false };
+            *self = Beep {
+                key,
+                active: true,
+                released: false,
+            };
         }
         fn release(&mut self) {
             self.released = true;
@@ -170,7 +172,11 @@ mod tests {
         assert_eq!(pool.start(65), 0, "oldest voice taken over");
         assert_eq!(pool.steals(), 1);
         pool.release_key(62);
-        assert_eq!(pool.start(67), 1, "a released voice goes before an older held one");
+        assert_eq!(
+            pool.start(67),
+            1,
+            "a released voice goes before an older held one"
+        );
         assert_eq!(pool.held_keys().count(), 3);
     }
 }
