@@ -9,7 +9,8 @@ use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
 use crate::preset::Preset;
 use std::time::Instant;
 
-/// Cost of one block size.
+/// Cost of one block size: CPU time the engine used per block (what the audio thread
+/// needs), and the wall-clock tail (what it got on this machine, preemption included).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BlockCost {
     pub frames: usize,
@@ -18,6 +19,30 @@ pub struct BlockCost {
     pub median_s: f64,
     pub p999_s: f64,
     pub max_s: f64,
+    /// Wall-clock p99.9 and maximum: include time the thread was not running.
+    pub wall_p999_s: f64,
+    pub wall_max_s: f64,
+}
+
+/// CPU time consumed by the calling thread, where the platform has such a clock.
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<f64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec and the clock id is a constant.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (status == 0).then_some(now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<f64> {
+    None
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 impl BlockCost {
@@ -58,21 +83,31 @@ pub fn measure_blocks(
     while engine.clock() < warm_up {
         engine.process(&mut buffer);
     }
-    let mut times = Vec::with_capacity(blocks);
+    let blocks = blocks.max(1);
+    let mut cpu = Vec::with_capacity(blocks);
+    let mut wall = Vec::with_capacity(blocks);
     for _ in 0..blocks {
+        let cpu_start = thread_cpu_time();
         let start = Instant::now();
         engine.process(&mut buffer);
-        times.push(start.elapsed().as_secs_f64());
+        let elapsed = start.elapsed().as_secs_f64();
+        wall.push(elapsed);
+        cpu.push(match (cpu_start, thread_cpu_time()) {
+            (Some(a), Some(b)) => b - a,
+            _ => elapsed,
+        });
         controller.latest_telemetry();
     }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    cpu.sort_by(f64::total_cmp);
+    wall.sort_by(f64::total_cmp);
     BlockCost {
         frames,
         sample_rate: config.sample_rate,
         blocks,
-        median_s: at(0.5),
-        p999_s: at(0.999),
-        max_s: *times.last().unwrap_or(&0.0),
+        median_s: quantile(&cpu, 0.5),
+        p999_s: quantile(&cpu, 0.999),
+        max_s: quantile(&cpu, 1.0),
+        wall_p999_s: quantile(&wall, 0.999),
+        wall_max_s: quantile(&wall, 1.0),
     }
 }

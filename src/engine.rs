@@ -459,7 +459,7 @@ impl Engine {
         }
         // Room sends per stem: the bass stays dry and close, the trumpet swims.
         const SEND: [f32; 4] = [0.03, 0.10, 0.16, 0.32];
-        const LEVEL: [f32; 4] = [1.0, 0.9, 0.85, 1.0];
+        const LEVEL: [f32; 4] = [0.55, 0.7, 0.5, 1.0];
         let mut peaks = self.stem_peaks;
         for i in 0..n {
             let mut dry = (0.0, 0.0);

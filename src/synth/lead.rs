@@ -20,6 +20,8 @@ use fundsp::prelude32::{An, U1, WaveSynth};
 /// Notes struck closer together than this are a chord (separate voices); a later note
 /// over a held one is a legato line and glides, as a horn player slurs.
 pub const CHORD_WINDOW_S: f32 = 0.06;
+/// Samples between two updates of pitch, vibrato and brightness.
+const CONTROL_INTERVAL: u32 = 8;
 /// Time of the slur between two legato notes.
 const GLIDE_S: f32 = 0.045;
 
@@ -47,6 +49,9 @@ pub struct LeadVoiceUnit {
     kind: LeadVoice,
     osc: An<WaveSynth<U1>>,
     brightness: Lowpass,
+    /// A second, fixed low-pass: horns (and the microphones of 1957) have little above
+    /// 9 kHz, and it keeps the wavetable's top octave out of the mix.
+    top: Lowpass,
     body_cut: Highpass,
     formant_a: Bandpass,
     formant_b: Bandpass,
@@ -63,6 +68,8 @@ pub struct LeadVoiceUnit {
     key: u8,
     age: u32,
     vibrato_phase: f32,
+    /// Current frequency, updated at the control rate.
+    hz: f32,
     controls: LeadControls,
 }
 
@@ -76,6 +83,7 @@ impl LeadVoiceUnit {
             kind: LeadVoice::HarmonTrumpet,
             osc,
             brightness: Lowpass::new(2000.0, 0.7, sr),
+            top: Lowpass::new(9000.0, 0.6, sr),
             body_cut: Highpass::new(700.0, 0.7, sr),
             formant_a: Bandpass::new(1800.0, 5.0, sr),
             formant_b: Bandpass::new(3900.0, 3.0, sr),
@@ -92,6 +100,7 @@ impl LeadVoiceUnit {
             key: 0,
             age: 0,
             vibrato_phase: 0.0,
+            hz: 261.6,
             controls: LeadControls::default(),
         }
     }
@@ -142,19 +151,35 @@ impl LeadVoiceUnit {
         self.tine.push(0.5 * f0, 0.04, 0.0, t60 * 0.5, sr);
     }
 
-    #[inline]
-    fn horn_sample(&mut self, hz: f32, envelope: f32) -> f32 {
-        let raw = self.osc.tick(&[hz].into())[0];
-        let breath = self.breath.filter(self.noise.white());
+    /// Brass gets brighter as it gets louder; the Harmon's nasal peak follows the wheel.
+    fn set_brightness(&mut self, envelope: f32) {
+        let hz = self.hz;
         let loud = envelope * (0.4 + 0.6 * self.velocity);
         match self.kind {
             LeadVoice::HarmonTrumpet => {
-                // The mute takes away the body; what is left is a narrow nasal peak that the
-                // hand over the stem moves (mod wheel), plus the buzz near 4 kHz.
                 let wah = self.controls.modulation;
                 self.brightness.cutoff = (hz * (3.0 + 14.0 * loud)).min(9000.0);
                 self.formant_a.cutoff = 1500.0 + 1100.0 * wah;
                 self.formant_a.q = 6.0 - 2.5 * wah;
+            }
+            LeadVoice::OpenTrumpet => {
+                self.brightness.cutoff = (hz * (2.0 + 12.0 * loud * loud)).min(10_000.0);
+            }
+            LeadVoice::TenorSax => {
+                self.brightness.cutoff = (hz * (2.5 + 8.0 * loud)).min(6000.0);
+            }
+            LeadVoice::ElectricPiano => {}
+        }
+    }
+
+    #[inline]
+    fn horn_sample(&mut self, hz: f32) -> f32 {
+        let raw = self.top.filter(self.osc.tick(&[hz].into())[0]);
+        let breath = self.breath.filter(self.noise.white());
+        match self.kind {
+            LeadVoice::HarmonTrumpet => {
+                // The mute takes away the body; what is left is a narrow nasal peak that the
+                // hand over the stem moves (mod wheel), plus the buzz near 4 kHz.
                 let bright = self.brightness.filter(raw);
                 let thin = self.body_cut.filter(bright);
                 let nasal = self.formant_a.filter(thin) * 2.6
@@ -163,12 +188,10 @@ impl LeadVoiceUnit {
                 nasal * 0.9 + breath * 0.05
             }
             LeadVoice::OpenTrumpet => {
-                self.brightness.cutoff = (hz * (2.0 + 12.0 * loud * loud)).min(10_000.0);
                 let bright = self.brightness.filter(raw);
                 bright * 0.7 + self.formant_a.filter(bright) * 0.8 + breath * 0.03
             }
             LeadVoice::TenorSax => {
-                self.brightness.cutoff = (hz * (2.5 + 8.0 * loud)).min(6000.0);
                 let bright = self.brightness.filter(raw);
                 bright * 0.6
                     + self.formant_a.filter(bright) * 0.7
@@ -197,6 +220,7 @@ impl Voice for LeadVoiceUnit {
         self.level = 0.0;
         self.breath_level.reset(0.0);
         self.brightness.reset();
+        self.top.reset();
         self.body_cut.reset();
         self.formant_a.reset();
         self.formant_b.reset();
@@ -245,7 +269,7 @@ impl Voice for LeadVoiceUnit {
 
     fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
         let sr = self.sample_rate;
-        let gain = db_gain(-9.0);
+        let gain = db_gain(-19.0);
         if self.kind == LeadVoice::ElectricPiano {
             let amp = 0.45 * (0.3 + 0.7 * self.velocity);
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
@@ -281,18 +305,22 @@ impl Voice for LeadVoiceUnit {
                 .breath_level
                 .follow(if self.released { 0.0 } else { 0.85 });
             let envelope = self.level * (0.15 + sag);
-            // Vibrato arrives late in a long note, as players do it, and the wheel adds more.
-            let late = ((self.age as f32 / sr - 0.35) * 2.0).clamp(0.0, 1.0);
-            let depth = 0.12 * late + 0.35 * self.controls.modulation;
-            self.vibrato_phase += vibrato_rate;
-            if self.vibrato_phase > std::f32::consts::TAU {
-                self.vibrato_phase -= std::f32::consts::TAU;
+            let pitch = self.pitch.follow(self.target_pitch);
+            // Pitch, vibrato and brightness move at a control rate (every few samples, on
+            // the voice's own count); per sample they would cost an exp, a sin and a tan.
+            if self.age % CONTROL_INTERVAL == 0 {
+                // Vibrato arrives late in a long note, as players do it, and the wheel adds more.
+                let late = ((self.age as f32 / sr - 0.35) * 2.0).clamp(0.0, 1.0);
+                let depth = 0.12 * late + 0.35 * self.controls.modulation;
+                self.vibrato_phase += vibrato_rate * CONTROL_INTERVAL as f32;
+                if self.vibrato_phase > std::f32::consts::TAU {
+                    self.vibrato_phase -= std::f32::consts::TAU;
+                }
+                self.hz = midi_hz(pitch + self.controls.bend + depth * self.vibrato_phase.sin());
+                self.set_brightness(envelope);
             }
-            let pitch = self.pitch.follow(self.target_pitch)
-                + self.controls.bend
-                + depth * self.vibrato_phase.sin();
-            let hz = midi_hz(pitch);
-            let y = self.horn_sample(hz, envelope) * envelope * (0.3 + 0.7 * self.velocity) * gain;
+            let hz = self.hz;
+            let y = self.horn_sample(hz) * envelope * (0.3 + 0.7 * self.velocity) * gain;
             *l += y;
             *r += y;
             self.age = self.age.saturating_add(1);
