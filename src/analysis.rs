@@ -11,6 +11,7 @@
 //! - [`pitch`]: YIN pitch of a segment and of each note between onsets.
 //! - [`swing`]: swing ratio and on-beat offset from onset times and a beat grid.
 
+mod attack;
 mod dsp;
 pub mod levels;
 pub mod onset;

@@ -63,6 +63,17 @@ pub fn swing_ratio_for_tempo(bpm: f32) -> f32 {
     }
 }
 
+/// The seed the players use for an arrangement: the user's seed mixed with the preset's
+/// name (FNV-1a), so that two presets with the same seed do not play the same lines.
+pub fn band_seed(seed: u64, preset_name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in preset_name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    seed ^ hash
+}
+
 /// A player's own random stream and sense of time.
 pub struct Feel {
     rng: Pcg32,

@@ -142,7 +142,7 @@ impl Engine {
     /// ever need; call it before the stream starts.
     pub fn new(config: EngineConfig, arrangement: Arrangement) -> (Engine, EngineController) {
         let sr = config.sample_rate;
-        let seed = config.seed;
+        let seed = crate::band::band_seed(config.seed, &arrangement.name);
         let (commands_tx, commands_rx) = HeapRb::<Command>::new(COMMAND_CAPACITY).split();
         let (input_tx, input_rx) = HeapRb::<TimedInput>::new(INPUT_CAPACITY).split();
         let (telemetry_tx, telemetry_rx) = HeapRb::<Telemetry>::new(TELEMETRY_CAPACITY).split();

@@ -103,7 +103,9 @@ pub fn estimate_pitch(
     // that clean (a decaying, inharmonic note, or the previous note still ringing under
     // it) the threshold is relaxed to just above the deepest dip, so that the first of
     // several near-equal dips (the period, not a multiple of it) still wins.
-    let deepest = (tau_min..=tau_max).map(|t| cmnd[t]).fold(f32::INFINITY, f32::min);
+    let deepest = (tau_min..=tau_max)
+        .map(|t| cmnd[t])
+        .fold(f32::INFINITY, f32::min);
     let accept = YIN_THRESHOLD.max(deepest + RELAXED_MARGIN);
     let mut tau = (tau_min..=tau_max).find(|&t| cmnd[t] < accept)?;
     while tau < tau_max && cmnd[tau + 1] < cmnd[tau] {
@@ -224,7 +226,10 @@ mod tests {
             onsets.push(start);
             let end = (start + note.len()).min(x.len());
             // Legato: the previous note still rings under the next attack.
-            x[start..end].iter_mut().zip(&note).for_each(|(v, n)| *v += 0.4 * n);
+            x[start..end]
+                .iter_mut()
+                .zip(&note)
+                .for_each(|(v, n)| *v += 0.4 * n);
         }
         let pitches = note_pitches(&x, SR, &onsets, 35.0, 250.0);
         for (p, &m) in pitches.iter().zip(&line) {
@@ -244,13 +249,17 @@ mod tests {
         for (i, &m) in midis.iter().enumerate() {
             let note = plucked_bass(midi_to_hz(m), 0.35, SR);
             let start = step + i * step;
-            x[start..start + note.len()].iter_mut().zip(&note).for_each(|(v, n)| *v += 0.5 * n);
+            x[start..start + note.len()]
+                .iter_mut()
+                .zip(&note)
+                .for_each(|(v, n)| *v += 0.5 * n);
         }
-        let onsets: Vec<usize> = detect_onsets(&x, SR, &OnsetOptions::with_band(Band::LowPass(300.0)))
-            .iter()
-            .map(|o| o.sample)
-            .filter(|&s| s > step / 2)
-            .collect();
+        let onsets: Vec<usize> =
+            detect_onsets(&x, SR, &OnsetOptions::with_band(Band::LowPass(300.0)))
+                .iter()
+                .map(|o| o.sample)
+                .filter(|&s| s > step / 2)
+                .collect();
         assert_eq!(onsets.len(), midis.len());
         let pitches = note_pitches(&x, SR, &onsets, 35.0, 250.0);
         for (p, &m) in pitches.iter().zip(&midis) {

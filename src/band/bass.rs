@@ -158,7 +158,12 @@ impl Bassist {
         let mut next = first;
         for attempt in 0..6 {
             next = self.choose_downbeat(ctx, first);
-            let approach_side = if next > first { -1 } else { 1 };
+            // Usually from the side the line comes from; sometimes from beyond (an
+            // enclosure-like turn back onto the target).
+            let mut approach_side = if next > first { -1 } else { 1 };
+            if self.feel.maybe(0.3) {
+                approach_side = -approach_side;
+            }
             // The approach: a half step (in or out of the mode) or the scale tone next door.
             let approach = if self.feel.maybe(0.32) {
                 (next as i32 + approach_side) as u8
@@ -203,7 +208,18 @@ impl Bassist {
                     } else {
                         self.direction
                     };
-                    let mut note = step_in(mode, prev, dir).unwrap_or(prev);
+                    // A passing tone, or now and then a chord tone on the way (arpeggio).
+                    let arpeggio = if self.feel.maybe(0.3) {
+                        step_in(tones, prev, dir).filter(|&n| {
+                            n != target
+                                && (n as i32 - target as i32).signum()
+                                    == (prev as i32 - target as i32).signum()
+                        })
+                    } else {
+                        None
+                    };
+                    let mut note =
+                        arpeggio.unwrap_or_else(|| step_in(mode, prev, dir).unwrap_or(prev));
                     if note == target || note == prev {
                         note = step_in(mode, prev, -dir).unwrap_or(prev);
                     }
