@@ -10,6 +10,7 @@
 //! - [`onset`]: onset times to ~1 ms on percussive and plucked sounds, also over a noise bed.
 //! - [`pitch`]: YIN pitch of a segment and of each note between onsets.
 //! - [`swing`]: swing ratio and on-beat offset from onset times and a beat grid.
+//! - [`read_wav`]: a rendered file back as per-channel `f32`.
 
 mod attack;
 mod dsp;
@@ -61,9 +62,8 @@ mod tests {
 
     #[test]
     fn read_wav_round_trips_stereo_16_bit() {
-        let dir = std::env::temp_dir().join(format!("ascenseur-analysis-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("rt.wav");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rt.wav");
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: 48_000,
@@ -77,7 +77,6 @@ mod tests {
         }
         writer.finalize().unwrap();
         let (channels, rate) = read_wav(&path).unwrap();
-        std::fs::remove_dir_all(&dir).ok();
         assert_eq!(rate, 48_000);
         assert_eq!(channels.len(), 2);
         assert_eq!(channels[0].len(), 100);

@@ -126,8 +126,10 @@ pub struct Engine {
     limiter: Limiter,
     mute: [bool; 3],
     buses: Box<Buses>,
+    /// Player input waiting for its frame, in time order: `pending[pending_head..pending_end]`.
     pending: [TimedInput; INPUT_CAPACITY],
-    pending_len: usize,
+    pending_head: usize,
+    pending_end: usize,
     commands: HeapCons<Command>,
     input: HeapCons<TimedInput>,
     telemetry: HeapProd<Telemetry>,
@@ -175,7 +177,8 @@ impl Engine {
                 right: [[0.0; MAX_CHUNK]; 4],
             }),
             pending: [TimedInput::default(); INPUT_CAPACITY],
-            pending_len: 0,
+            pending_head: 0,
+            pending_end: 0,
             commands: commands_rx,
             input: input_rx,
             telemetry: telemetry_tx,
@@ -297,36 +300,44 @@ impl Engine {
                 _ => {}
             }
         }
-        while self.pending_len > 0 && self.pending[0].frame <= self.clock {
-            let input = self.pending[0];
-            self.pending.copy_within(1..self.pending_len, 0);
-            self.pending_len -= 1;
+        while self.pending_head < self.pending_end
+            && self.pending[self.pending_head].frame <= self.clock
+        {
+            let input = self.pending[self.pending_head];
+            self.pending_head += 1;
             self.apply_input(input.event);
         }
     }
 
     fn next_input_time(&self) -> u64 {
-        if self.pending_len > 0 {
-            self.pending[0].frame
+        if self.pending_head < self.pending_end {
+            self.pending[self.pending_head].frame
         } else {
             u64::MAX
         }
     }
 
     fn drain_input(&mut self) {
+        // Make room at the end: move what is still waiting to the front.
+        if self.pending_head > 0 {
+            self.pending
+                .copy_within(self.pending_head..self.pending_end, 0);
+            self.pending_end -= self.pending_head;
+            self.pending_head = 0;
+        }
         while let Some(input) = self.input.try_pop() {
-            if self.pending_len == INPUT_CAPACITY {
+            if self.pending_end == INPUT_CAPACITY {
                 self.dropped_input += 1;
                 continue;
             }
             // Keep time order; input almost always arrives in order, so this rarely moves anything.
-            let mut i = self.pending_len;
+            let mut i = self.pending_end;
             while i > 0 && self.pending[i - 1].frame > input.frame {
                 self.pending[i] = self.pending[i - 1];
                 i -= 1;
             }
             self.pending[i] = input;
-            self.pending_len += 1;
+            self.pending_end += 1;
         }
     }
 

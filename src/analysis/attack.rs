@@ -21,7 +21,7 @@ const FLOOR_DB: f64 = -60.0;
 /// Index in `x` of the first sample of the attack. `x[..learn]` is known to precede the
 /// attack and is what the predictor learns from; the attack is searched in `x[learn..]`,
 /// keeping `min_part` samples on either side of the split. `None` if `x` is too short.
-pub(super) fn locate_attack(x: &[f64], learn: usize, min_part: usize) -> Option<usize> {
+pub(super) fn locate_attack(x: &[f64], learn: usize, min_part: usize) -> Option<(usize, f64)> {
     let learn = learn.min(x.len());
     let a = predictor(&x[..learn]);
     // Only audio the predictor did not learn from is searched: on the excerpt it was
@@ -34,7 +34,8 @@ pub(super) fn locate_attack(x: &[f64], learn: usize, min_part: usize) -> Option<
     let residual: Vec<f64> = (from..x.len())
         .map(|n| a.iter().enumerate().map(|(k, c)| c * x[n - k]).sum())
         .collect();
-    Some(from + aic_pick(&residual, min_part))
+    let (k, contrast) = aic_pick(&residual, min_part);
+    Some((from + k, contrast))
 }
 
 /// The prediction-error filter `[1, a1, …, ap]` for `x` (just `[1]` when `x` is too short
@@ -101,8 +102,9 @@ fn burg(x: &[f64], order: usize) -> Vec<f64> {
 
 /// Maeda's AIC change point: the split `k` minimising
 /// `k·ln var(x[..k]) + (n−k)·ln var(x[k..])`, i.e. the most likely place where the signal
-/// switches from one variance to another. Returns the first sample of the second part.
-fn aic_pick(x: &[f64], min_part: usize) -> usize {
+/// switches from one variance to another. Returns the first sample of the second part
+/// and the contrast: how many dB louder the second part is than the first.
+fn aic_pick(x: &[f64], min_part: usize) -> (usize, f64) {
     let n = x.len();
     let mut s1 = Vec::with_capacity(n + 1);
     let mut s2 = Vec::with_capacity(n + 1);
@@ -132,7 +134,9 @@ fn aic_pick(x: &[f64], min_part: usize) -> usize {
             best = (aic, k);
         }
     }
-    best.1
+    let k = best.1;
+    let contrast = 10.0 * ((variance(k, n) + floor) / (variance(0, k) + floor)).log10();
+    (k, contrast)
 }
 
 #[cfg(test)]
@@ -151,7 +155,11 @@ mod tests {
         let x: Vec<f64> = (0..2000)
             .map(|i| if i < 1234 { 0.01 } else { 1.0 } * noise())
             .collect();
-        assert!(aic_pick(&x, 8).abs_diff(1234) <= 2);
+        let (k, contrast) = aic_pick(&x, 8);
+        assert!(
+            k.abs_diff(1234) <= 2 && (contrast - 40.0).abs() < 1.0,
+            "{k} {contrast}"
+        );
     }
 
     #[test]
@@ -189,7 +197,7 @@ mod tests {
                 (tau * 440.0 * t).sin() + new
             })
             .collect();
-        let found = locate_attack(&x, 2400, 12).unwrap();
+        let (found, _) = locate_attack(&x, 2400, 12).unwrap();
         assert!(found.abs_diff(3000) <= 12, "found {found}");
     }
 }

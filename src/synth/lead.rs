@@ -20,6 +20,11 @@ use fundsp::prelude32::{An, U1, WaveSynth};
 /// Notes struck closer together than this are a chord (separate voices); a later note
 /// over a held one is a legato line and glides, as a horn player slurs.
 pub const CHORD_WINDOW_S: f32 = 0.06;
+/// Where a horn note's envelope starts: the "t" of the tongue, heard at once.
+const TONGUE_LEVEL: f32 = 0.4;
+/// Length and level of the tongue's noise burst at the start of a horn note.
+const TONGUE_S: f32 = 0.006;
+const TONGUE_NOISE: f32 = 0.35;
 /// Samples between two updates of pitch, vibrato and brightness.
 const CONTROL_INTERVAL: u32 = 8;
 /// Time of the slur between two legato notes.
@@ -68,6 +73,9 @@ pub struct LeadVoiceUnit {
     key: u8,
     age: u32,
     vibrato_phase: f32,
+    /// Samples left of the tongue noise, and its full length.
+    tongue_left: u32,
+    tongue_length: u32,
     /// Current frequency, updated at the control rate.
     hz: f32,
     controls: LeadControls,
@@ -101,6 +109,8 @@ impl LeadVoiceUnit {
             age: 0,
             vibrato_phase: 0.0,
             hz: 261.6,
+            tongue_left: 0,
+            tongue_length: 1,
             controls: LeadControls::default(),
         }
     }
@@ -174,6 +184,19 @@ impl LeadVoiceUnit {
 
     #[inline]
     fn horn_sample(&mut self, hz: f32) -> f32 {
+        let mut tongue = 0.0;
+        if self.tongue_left > 0 {
+            // The tongue's release of air: a short burst of noise that makes the note
+            // speak in the first samples, before the lips or reed have settled.
+            self.tongue_left -= 1;
+            tongue = self.noise.white() * TONGUE_NOISE * self.tongue_left as f32
+                / self.tongue_length as f32;
+        }
+        self.horn_tone(hz) + tongue
+    }
+
+    #[inline]
+    fn horn_tone(&mut self, hz: f32) -> f32 {
         let raw = self.top.filter(self.osc.tick(&[hz].into())[0]);
         let breath = self.breath.filter(self.noise.white());
         match self.kind {
@@ -217,8 +240,12 @@ impl Voice for LeadVoiceUnit {
         self.active = true;
         self.age = 0;
         self.vibrato_phase = 0.0;
-        self.level = 0.0;
-        self.breath_level.reset(0.0);
+        // A tongued attack: the note speaks at once and swells from there. Starting from
+        // silence would add milliseconds of latency under the player's fingers.
+        self.level = TONGUE_LEVEL;
+        self.tongue_length = ((TONGUE_S * self.sample_rate) as u32).max(1);
+        self.tongue_left = self.tongue_length;
+        self.breath_level.reset(0.5);
         self.brightness.reset();
         self.top.reset();
         self.body_cut.reset();

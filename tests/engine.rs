@@ -1,0 +1,193 @@
+//! The engine driven by hand: player input lands on its frame, nothing sticks, a full
+//! ring drops and counts instead of waiting.
+
+use ascenseur::analysis::{first_sample_above, rms_dbfs};
+use ascenseur::band::{Arrangement, Player};
+use ascenseur::engine::{Command, Engine, EngineConfig, INPUT_CAPACITY, InputEvent, TimedInput};
+use ascenseur::preset;
+
+fn silent_band_engine() -> (Engine, ascenseur::engine::EngineController) {
+    let preset = preset::find("generique").unwrap();
+    let arrangement = Arrangement::new(&preset, None).unwrap();
+    let config = EngineConfig {
+        mute: [true; 3],
+        ..EngineConfig::default()
+    };
+    Engine::new(config, arrangement)
+}
+
+/// Render `frames` frames in blocks of `block`, returning the lead stem's left channel.
+fn render_lead(engine: &mut Engine, frames: usize, block: usize) -> Vec<f32> {
+    let mut lead = Vec::with_capacity(frames);
+    let mut out = vec![0.0; 2 * block];
+    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; 2 * block]);
+    let mut done = 0;
+    while done < frames {
+        let n = block.min(frames - done);
+        let [b, d, p, l] = &mut stems;
+        engine.process_with_stems(
+            &mut out[..2 * n],
+            &mut [
+                &mut b[..2 * n],
+                &mut d[..2 * n],
+                &mut p[..2 * n],
+                &mut l[..2 * n],
+            ],
+        );
+        lead.extend(l[..2 * n].iter().step_by(2));
+        done += n;
+    }
+    lead
+}
+
+#[test]
+fn a_note_sounds_at_its_frame_inside_a_block() {
+    for (program, (frame, block)) in [(1000u64, 512usize), (333, 64), (4097, 4096), (2, 32)]
+        .into_iter()
+        .enumerate()
+    {
+        let (mut engine, mut controller) = silent_band_engine();
+        // Every lead voice: harmon trumpet, open trumpet, tenor sax, electric piano.
+        let program = program as u8;
+        controller
+            .play(TimedInput {
+                frame: 0,
+                event: InputEvent::Program(program),
+            })
+            .unwrap();
+        controller
+            .play(TimedInput {
+                frame,
+                event: InputEvent::NoteOn {
+                    key: 62,
+                    velocity: 0.9,
+                },
+            })
+            .unwrap();
+        let lead = render_lead(&mut engine, 20_000, block);
+        let first = first_sample_above(&lead, -50.0).expect("the note sounds") as u64;
+        assert!(
+            first >= frame,
+            "sounded at {first}, before its frame {frame}"
+        );
+        assert!(
+            first - frame <= 4,
+            "voice {program}, frame {frame}, block {block}: sounded {} frames late",
+            first - frame
+        );
+    }
+}
+
+#[test]
+fn all_notes_off_and_sustain_leave_nothing_hanging() {
+    let (mut engine, mut controller) = silent_band_engine();
+    let mut play = |frame, event| controller.play(TimedInput { frame, event }).unwrap();
+    play(0, InputEvent::Sustain(true));
+    for (i, key) in [50u8, 57, 62, 65, 69].into_iter().enumerate() {
+        play(10 + i as u64, InputEvent::NoteOn { key, velocity: 0.7 });
+        play(4000 + i as u64, InputEvent::NoteOff { key });
+    }
+    let held = render_lead(&mut engine, 24_000, 256);
+    assert!(
+        rms_dbfs(&held[20_000..]) > -40.0,
+        "the pedal should hold the notes"
+    );
+    controller
+        .play(TimedInput {
+            frame: 24_000,
+            event: InputEvent::Sustain(false),
+        })
+        .unwrap();
+    let after = render_lead(&mut engine, 48_000, 256);
+    assert!(
+        rms_dbfs(&after[24_000..]) < -90.0,
+        "notes still sound after the pedal came up"
+    );
+
+    controller
+        .play(TimedInput {
+            frame: 72_000,
+            event: InputEvent::NoteOn {
+                key: 60,
+                velocity: 0.8,
+            },
+        })
+        .unwrap();
+    controller
+        .play(TimedInput {
+            frame: 80_000,
+            event: InputEvent::AllNotesOff,
+        })
+        .unwrap();
+    let tail = render_lead(&mut engine, 48_000, 128);
+    assert!(rms_dbfs(&tail[..8_000]) > -40.0);
+    assert!(
+        rms_dbfs(&tail[32_000..]) < -90.0,
+        "a note survived all-notes-off"
+    );
+}
+
+#[test]
+fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
+    let (mut engine, mut controller) = silent_band_engine();
+    let mut refused = 0;
+    for i in 0..3 * INPUT_CAPACITY {
+        let event = if i % 2 == 0 {
+            InputEvent::NoteOn {
+                key: 60 + (i % 24) as u8,
+                velocity: 0.5,
+            }
+        } else {
+            InputEvent::NoteOff {
+                key: 60 + (i % 24) as u8,
+            }
+        };
+        if controller.play(TimedInput { frame: 0, event }).is_err() {
+            refused += 1;
+        }
+    }
+    assert_eq!(
+        refused,
+        2 * INPUT_CAPACITY,
+        "the ring holds exactly its capacity"
+    );
+    render_lead(&mut engine, 256, 256);
+    let telemetry = controller.latest_telemetry().expect("telemetry");
+    assert_eq!(telemetry.notes_played, INPUT_CAPACITY as u64 / 2);
+    controller
+        .play(TimedInput {
+            frame: 0,
+            event: InputEvent::AllSoundOff,
+        })
+        .unwrap();
+    let after = render_lead(&mut engine, 4_800, 256);
+    assert!(
+        after[256..].iter().all(|&x| x == 0.0),
+        "all-sound-off leaves silence"
+    );
+}
+
+#[test]
+fn commands_change_tempo_at_the_bar_line_and_mute_players() {
+    let preset = preset::find("florence-sur-les-champs-elysees").unwrap();
+    let arrangement = Arrangement::new(&preset, None).unwrap();
+    let (mut engine, mut controller) = Engine::new(EngineConfig::default(), arrangement);
+    let mut out = vec![0.0; 2 * 256];
+    controller.send(Command::SetTempo(180.0)).unwrap();
+    controller
+        .send(Command::SetMute(Player::Drums, true))
+        .unwrap();
+    let mut telemetry = None;
+    for _ in 0..(48_000 * 6 / 256) {
+        engine.process(&mut out);
+        // The console drains telemetry every frame; so does this test.
+        telemetry = controller.latest_telemetry().or(telemetry);
+    }
+    let telemetry = telemetry.unwrap();
+    assert_eq!(telemetry.tempo, 180.0);
+    assert_eq!(telemetry.mute, [false, true, false]);
+    assert_eq!(telemetry.stem_peaks[1], 0.0, "muted drums are silent");
+    // The command arrived before the first bar was planned: bars of 4/3 s from the
+    // start, so 6 s (minus the last block) is in bar index 4 (0-based).
+    assert_eq!(telemetry.position.bar, 4);
+}
