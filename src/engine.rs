@@ -197,6 +197,15 @@ impl Engine {
         (engine, controller)
     }
 
+    /// Begin at bar `bar` of the form instead of bar 1 (a session resuming after its audio
+    /// device came back). Call before the stream starts.
+    pub fn start_at_bar(&mut self, bar: u64) {
+        self.queue.clear();
+        self.bassist.reset();
+        self.pianist.reset();
+        self.conductor.restart_at_bar(self.clock, bar);
+    }
+
     /// Frames rendered since the engine started: the engine's clock.
     pub fn clock(&self) -> u64 {
         self.clock
@@ -317,27 +326,42 @@ impl Engine {
         }
     }
 
-    fn drain_input(&mut self) {
-        // Make room at the end: move what is still waiting to the front.
-        if self.pending_head > 0 {
+    /// Queue player input read on the audio thread itself (JACK MIDI ports are read
+    /// inside the process cycle), before calling [`Engine::process`]. A full queue drops
+    /// the input and counts it. Audio thread.
+    pub fn queue_input(&mut self, input: TimedInput) {
+        self.insert_pending(input);
+    }
+
+    fn insert_pending(&mut self, input: TimedInput) {
+        if self.pending_head == self.pending_end {
+            self.pending_head = 0;
+            self.pending_end = 0;
+        }
+        if self.pending_end == INPUT_CAPACITY && self.pending_head > 0 {
+            // Make room at the end: move what is still waiting to the front.
             self.pending
                 .copy_within(self.pending_head..self.pending_end, 0);
             self.pending_end -= self.pending_head;
             self.pending_head = 0;
         }
+        if self.pending_end == INPUT_CAPACITY {
+            self.dropped_input += 1;
+            return;
+        }
+        // Keep time order; input almost always arrives in order, so this rarely moves anything.
+        let mut i = self.pending_end;
+        while i > self.pending_head && self.pending[i - 1].frame > input.frame {
+            self.pending[i] = self.pending[i - 1];
+            i -= 1;
+        }
+        self.pending[i] = input;
+        self.pending_end += 1;
+    }
+
+    fn drain_input(&mut self) {
         while let Some(input) = self.input.try_pop() {
-            if self.pending_end == INPUT_CAPACITY {
-                self.dropped_input += 1;
-                continue;
-            }
-            // Keep time order; input almost always arrives in order, so this rarely moves anything.
-            let mut i = self.pending_end;
-            while i > 0 && self.pending[i - 1].frame > input.frame {
-                self.pending[i] = self.pending[i - 1];
-                i -= 1;
-            }
-            self.pending[i] = input;
-            self.pending_end += 1;
+            self.insert_pending(input);
         }
     }
 

@@ -8,6 +8,8 @@ pub mod analysis;
 pub mod band;
 pub mod bench;
 pub mod engine;
+pub mod io;
+pub mod live;
 pub mod preset;
 pub mod render;
 pub mod synth;

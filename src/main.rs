@@ -18,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Play a preset live and take the player's MIDI (Générique by default).
+    Play(PlayArgs),
     /// Render a preset offline to a 48 kHz stereo WAV.
     Render(RenderArgs),
     /// List the presets: name, title, tempo, feel, modes.
@@ -43,6 +45,38 @@ enum Command {
         /// The preset file (TOML).
         file: PathBuf,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct PlayArgs {
+    /// Preset name (see `ascenseur presets`) or path to a preset file.
+    #[arg(default_value = "generique")]
+    preset: String,
+    /// Run without the console: status lines on stderr; stop with Ctrl-C or SIGTERM.
+    #[arg(long)]
+    headless: bool,
+    /// Audio host. Native JACK ("jack") is available now.
+    #[arg(long, default_value = "jack")]
+    host: String,
+    /// Do not connect the outputs to the system playback ports or physical MIDI
+    /// outputs to the input.
+    #[arg(long)]
+    no_connect: bool,
+    /// JACK client name.
+    #[arg(long, default_value = "ascenseur")]
+    client_name: String,
+    /// Seed for the band's choices.
+    #[arg(long, default_value_t = 1957)]
+    seed: u64,
+    /// Tempo in BPM (default: the preset's).
+    #[arg(long)]
+    tempo: Option<f32>,
+    /// Transpose to this key, e.g. "Eb" or "E minor".
+    #[arg(long)]
+    key: Option<String>,
+    /// Players to leave out, comma-separated: bass,drums,piano.
+    #[arg(long, default_value = "")]
+    mute: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +130,7 @@ fn main() -> ExitCode {
     });
     let result = match command {
         Command::Render(args) => render_command(args),
+        Command::Play(args) => play_command(args),
         Command::Presets => presets_command(),
         Command::Check { file } => check_command(&file),
         Command::Bench {
@@ -274,5 +309,37 @@ fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> any
             items.join(",")
         );
     }
+    Ok(())
+}
+
+fn play_command(args: PlayArgs) -> anyhow::Result<()> {
+    if args.host != "jack" {
+        anyhow::bail!(
+            "unknown host '{}' (available: jack; the desktop audio devices through cpal are not built yet)",
+            args.host
+        );
+    }
+    if !args.headless {
+        anyhow::bail!("the console is not built yet: run with --headless");
+    }
+    let preset = preset::find(&args.preset)?;
+    let options = RenderOptions {
+        tempo: args.tempo,
+        key: args.key,
+        ..RenderOptions::default()
+    };
+    let arrangement = render::arrangement_for(&preset, &options)?;
+    let settings = ascenseur::live::SessionSettings {
+        arrangement,
+        seed: args.seed,
+        mute: render::parse_mute(&args.mute)?,
+        client_name: args.client_name,
+        connect: !args.no_connect,
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
+        .context("installing the Ctrl-C / SIGTERM handler")?;
+    ascenseur::live::run_headless(settings, stop)?;
     Ok(())
 }

@@ -113,9 +113,15 @@ impl Conductor {
 
     /// Start the form again from bar 1 at sample `at`.
     pub fn restart(&mut self, at: u64) {
-        self.next_bar = 0;
+        self.restart_at_bar(at, 0);
+    }
+
+    /// Start bar `bar` (counted from the top of the form, may exceed one pass) at sample
+    /// `at`: a session that resumes where it was.
+    pub fn restart_at_bar(&mut self, at: u64, bar: u64) {
+        self.next_bar = bar;
         self.next_bar_start = at as f64;
-        self.recent = [(0, at as f64, Self::spb(self.sample_rate, self.tempo)); 4];
+        self.recent = [(bar, at as f64, Self::spb(self.sample_rate, self.tempo)); 4];
     }
 
     /// Whether the next bar must be planned before sample `horizon` is rendered: players

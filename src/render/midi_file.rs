@@ -1,8 +1,10 @@
 //! Standard MIDI Files as player input: a phrase played through the lead voice in
 //! `render --input`.
 
-use crate::engine::{InputEvent, TimedInput};
-use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
+use crate::engine::TimedInput;
+use crate::io::midi::parse_message;
+use midly::live::LiveEvent;
+use midly::{MetaMessage, Smf, Timing, TrackEventKind};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,30 +22,10 @@ pub enum MidiFileError {
     Timecode { path: PathBuf },
 }
 
-/// The engine's reading of a MIDI channel message.
-pub fn input_event(message: MidiMessage) -> Option<InputEvent> {
-    Some(match message {
-        MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => InputEvent::NoteOn {
-            key: key.as_int(),
-            velocity: vel.as_int() as f32 / 127.0,
-        },
-        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-            InputEvent::NoteOff { key: key.as_int() }
-        }
-        MidiMessage::Controller { controller, value } => match controller.as_int() {
-            1 => InputEvent::Modulation(value.as_int() as f32 / 127.0),
-            64 => InputEvent::Sustain(value.as_int() >= 64),
-            120 => InputEvent::AllSoundOff,
-            123 => InputEvent::AllNotesOff,
-            _ => return None,
-        },
-        MidiMessage::PitchBend { bend } => InputEvent::PitchBend(bend.as_f32() * 2.0),
-        MidiMessage::ProgramChange { program } => InputEvent::Program(program.as_int()),
-        _ => return None,
-    })
-}
-
-/// Read a file into time-ordered input at `sample_rate`, following its tempo map.
+/// Read a file into time-ordered input at `sample_rate`, following its tempo map. Channel
+/// events are mapped to input by the crate's one MIDI parser ([`parse_message`]), the same
+/// one live MIDI goes through, on every channel. Setup / offline threads (it reads the
+/// file and allocates).
 pub fn read(path: &Path, sample_rate: f32) -> Result<Vec<TimedInput>, MidiFileError> {
     let bytes = std::fs::read(path).map_err(|source| MidiFileError::Read {
         path: path.to_path_buf(),
@@ -72,6 +54,10 @@ pub fn read(path: &Path, sample_rate: f32) -> Result<Vec<TimedInput>, MidiFileEr
     }
     events.sort_by_key(|(tick, i, _)| (*tick, *i));
     let mut out = Vec::new();
+    // midly has already split the track into messages (resolving running status); each
+    // is written back as a standalone message and read by the live parser, so a file
+    // and a keyboard can never disagree on what a message means.
+    let mut message_bytes = Vec::with_capacity(3);
     let mut us_per_beat = 500_000.0;
     let mut last_tick = 0u64;
     let mut seconds = 0.0f64;
@@ -80,8 +66,11 @@ pub fn read(path: &Path, sample_rate: f32) -> Result<Vec<TimedInput>, MidiFileEr
         last_tick = tick;
         match kind {
             TrackEventKind::Meta(MetaMessage::Tempo(t)) => us_per_beat = t.as_int() as f64,
-            TrackEventKind::Midi { message, .. } => {
-                if let Some(event) = input_event(message) {
+            TrackEventKind::Midi { channel, message } => {
+                message_bytes.clear();
+                // Writing a channel message to a Vec cannot fail.
+                let _ = LiveEvent::Midi { channel, message }.write(&mut message_bytes);
+                if let Some(event) = parse_message(&message_bytes) {
                     out.push(TimedInput {
                         frame: (seconds * sample_rate as f64).round() as u64,
                         event,

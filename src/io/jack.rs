@@ -1,0 +1,214 @@
+//! Native JACK: one client that owns the MIDI input port and the audio outputs, so a
+//! note that arrives in cycle *k* sounds in cycle *k* at its own frame offset.
+//!
+//! The process callback (JACK's real-time thread) reads `midi_in` at each event's frame
+//! offset, feeds the engine, renders, and splits the engine's interleaved output into
+//! `out_l` and `out_r`. A panic inside the engine is caught at this edge: the output goes
+//! silent and a flag is raised, instead of unwinding into JACK.
+
+use crate::engine::{Engine, TimedInput};
+use crate::io::midi::parse_message;
+use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, Port, ProcessHandler, ProcessScope};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Largest JACK period rendered in one engine call; longer periods are rendered in pieces.
+pub const MAX_PERIOD: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JackError {
+    #[error(
+        "cannot open a JACK client '{name}': {source} (is a JACK server running? start one with e.g. `jackd -d alsa`, or choose another --host)"
+    )]
+    Open { name: String, source: jack::Error },
+    #[error("cannot register JACK port '{port}': {source}")]
+    Port { port: String, source: jack::Error },
+    #[error("cannot activate the JACK client: {0}")]
+    Activate(jack::Error),
+}
+
+/// What the JACK thread tells the others, lock-free.
+#[derive(Debug, Default)]
+pub struct JackStatus {
+    pub xruns: AtomicU64,
+    pub cycles: AtomicU64,
+    /// The server went away (shutdown callback).
+    pub shut_down: AtomicBool,
+    /// The engine panicked inside the callback; the output is silent.
+    pub panicked: AtomicBool,
+}
+
+struct Process {
+    engine: Engine,
+    midi_in: Port<MidiIn>,
+    out_l: Port<AudioOut>,
+    out_r: Port<AudioOut>,
+    interleaved: Box<[f32]>,
+    status: Arc<JackStatus>,
+}
+
+impl ProcessHandler for Process {
+    fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        self.status.cycles.fetch_add(1, Ordering::Relaxed);
+        let frames = scope.n_frames() as usize;
+        let left = self.out_l.as_mut_slice(scope);
+        let right = self.out_r.as_mut_slice(scope);
+        if self.status.panicked.load(Ordering::Relaxed) {
+            left.fill(0.0);
+            right.fill(0.0);
+            return Control::Continue;
+        }
+        let engine = &mut self.engine;
+        let interleaved = &mut self.interleaved;
+        let midi_in = &self.midi_in;
+        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let start = engine.clock();
+            for event in midi_in.iter(scope) {
+                if let Some(input) = parse_message(event.bytes) {
+                    engine.queue_input(TimedInput {
+                        frame: start + u64::from(event.time),
+                        event: input,
+                    });
+                }
+            }
+            let mut done = 0;
+            while done < frames {
+                let n = (frames - done).min(MAX_PERIOD);
+                let block = &mut interleaved[..2 * n];
+                engine.process(block);
+                for (i, frame) in block.chunks_exact(2).enumerate() {
+                    left[done + i] = frame[0];
+                    right[done + i] = frame[1];
+                }
+                done += n;
+            }
+        }));
+        if rendered.is_err() {
+            self.status.panicked.store(true, Ordering::Relaxed);
+            left.fill(0.0);
+            right.fill(0.0);
+        }
+        Control::Continue
+    }
+}
+
+struct Notifications {
+    status: Arc<JackStatus>,
+}
+
+impl jack::NotificationHandler for Notifications {
+    unsafe fn shutdown(&mut self, _status: jack::ClientStatus, _reason: &str) {
+        self.status.shut_down.store(true, Ordering::Relaxed);
+    }
+
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.status.xruns.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+}
+
+/// A running JACK client playing the engine.
+pub struct JackSession {
+    client: jack::AsyncClient<Notifications, Process>,
+    pub status: Arc<JackStatus>,
+    pub sample_rate: u32,
+    pub period: u32,
+    pub name: String,
+    /// Connections made at start, for the status line.
+    pub connected: Vec<String>,
+}
+
+/// Open a JACK client named `name`, and return it with its sample rate, before the engine
+/// is built (the engine needs the server's rate).
+pub fn open_client(name: &str) -> Result<Client, JackError> {
+    let (client, _status) =
+        Client::new(name, ClientOptions::NO_START_SERVER).map_err(|source| JackError::Open {
+            name: name.to_string(),
+            source,
+        })?;
+    Ok(client)
+}
+
+/// Register `midi_in`, `out_l` and `out_r`, start processing `engine`, and (if `connect`)
+/// connect the outputs to the system playback ports and every physical MIDI output to
+/// `midi_in`.
+pub fn start(client: Client, engine: Engine, connect: bool) -> Result<JackSession, JackError> {
+    let port_error = |port: &str| {
+        let port = port.to_string();
+        move |source| JackError::Port { port, source }
+    };
+    let midi_in = client
+        .register_port("midi_in", MidiIn::default())
+        .map_err(port_error("midi_in"))?;
+    let out_l = client
+        .register_port("out_l", AudioOut::default())
+        .map_err(port_error("out_l"))?;
+    let out_r = client
+        .register_port("out_r", AudioOut::default())
+        .map_err(port_error("out_r"))?;
+    let sample_rate = client.sample_rate();
+    let period = client.buffer_size();
+    let name = client.name().to_string();
+    let status = Arc::new(JackStatus::default());
+    let process = Process {
+        engine,
+        midi_in,
+        out_l,
+        out_r,
+        interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
+        status: Arc::clone(&status),
+    };
+    let client = client
+        .activate_async(
+            Notifications {
+                status: Arc::clone(&status),
+            },
+            process,
+        )
+        .map_err(JackError::Activate)?;
+    let mut connected = Vec::new();
+    if connect {
+        let c = client.as_client();
+        let playback = c.ports(
+            None,
+            Some("32 bit float mono audio"),
+            jack::PortFlags::IS_PHYSICAL | jack::PortFlags::IS_INPUT,
+        );
+        for (ours, theirs) in [format!("{name}:out_l"), format!("{name}:out_r")]
+            .iter()
+            .zip(&playback)
+        {
+            if c.connect_ports_by_name(ours, theirs).is_ok() {
+                connected.push(format!("{ours} -> {theirs}"));
+            }
+        }
+        let midi_sources = c.ports(
+            None,
+            Some("8 bit raw midi"),
+            jack::PortFlags::IS_PHYSICAL | jack::PortFlags::IS_OUTPUT,
+        );
+        for source in &midi_sources {
+            let ours = format!("{name}:midi_in");
+            if c.connect_ports_by_name(source, &ours).is_ok() {
+                connected.push(format!("{source} -> {ours}"));
+            }
+        }
+    }
+    Ok(JackSession {
+        client,
+        status,
+        sample_rate,
+        period,
+        name,
+        connected,
+    })
+}
+
+impl JackSession {
+    /// Stop processing and close the client.
+    pub fn stop(self) {
+        // Deactivation fails only when the server is already gone; nothing left to do then.
+        let _ = self.client.deactivate();
+    }
+}
