@@ -76,7 +76,12 @@ fn describe(running: &Running) -> String {
     )
 }
 
-fn status_line(settings: &SessionSettings, running: &Running, telemetry: &Telemetry) -> String {
+fn status_line(
+    settings: &SessionSettings,
+    running: &Running,
+    telemetry: &Telemetry,
+    earlier_xruns: u64,
+) -> String {
     let arrangement = &settings.arrangement;
     let slot = &arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)];
     format!(
@@ -88,7 +93,7 @@ fn status_line(settings: &SessionSettings, running: &Running, telemetry: &Teleme
         telemetry.tempo,
         telemetry.lead.slug(),
         telemetry.notes_played,
-        running.jack.status.xruns.load(Ordering::Relaxed),
+        earlier_xruns + running.jack.status.xruns.load(Ordering::Relaxed),
         telemetry.dropped_input + telemetry.dropped_events,
     )
 }
@@ -101,6 +106,8 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
         eprintln!("{} — playing {}", describe(r), settings.arrangement.title);
     }
     let mut last_telemetry: Option<Telemetry> = None;
+    // Xruns of connections already lost, so the count shown covers the whole session.
+    let mut earlier_xruns = 0;
     let mut last_status = Instant::now();
     let mut last_retry = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -117,6 +124,7 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
                 if r.jack.status.shut_down.load(Ordering::Relaxed) {
                     eprintln!("the JACK server stopped; looking for it again every second");
                     if let Some(gone) = running.take() {
+                        earlier_xruns += gone.jack.status.xruns.load(Ordering::Relaxed);
                         gone.jack.stop();
                     }
                     last_retry = Instant::now();
@@ -125,7 +133,7 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
                 if last_status.elapsed() >= Duration::from_secs(1) {
                     last_status = Instant::now();
                     if let Some(t) = &last_telemetry {
-                        eprintln!("{}", status_line(&settings, r, t));
+                        eprintln!("{}", status_line(&settings, r, t, earlier_xruns));
                     }
                 }
             }

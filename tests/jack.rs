@@ -8,6 +8,8 @@
 use ascenseur::analysis::estimate_pitch;
 use ascenseur::io::latency_probe::{LatencyReport, ProbeOptions, measure};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A JACK server with the dummy driver, stopped on drop.
@@ -18,28 +20,52 @@ struct JackServer {
 
 impl JackServer {
     fn start(name: &str) -> JackServer {
-        let process = Command::new("jackd")
-            .args([
-                "-n",
-                name,
-                "--no-realtime",
-                "-d",
-                "dummy",
-                "-r",
-                "48000",
-                "-p",
-                "64",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start jackd");
-        let server = JackServer {
-            name: name.to_string(),
-            process,
-        };
-        server.wait_for_port("system:playback_1", Duration::from_secs(10));
-        server
+        // A loaded machine can make a server slow to come up, or fail the first time:
+        // try twice, and show what jackd said if it never does.
+        let log = std::env::temp_dir().join(format!("{name}.jackd.log"));
+        for attempt in 0..2 {
+            let process = Command::new("jackd")
+                .args([
+                    "-n",
+                    name,
+                    "--no-realtime",
+                    "-d",
+                    "dummy",
+                    "-r",
+                    "48000",
+                    "-p",
+                    "64",
+                ])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("jackd log"))
+                .spawn()
+                .expect("start jackd");
+            let mut server = JackServer {
+                name: name.to_string(),
+                process,
+            };
+            if server.has_port("system:playback_1", Duration::from_secs(15)) {
+                return server;
+            }
+            server.stop();
+            eprintln!(
+                "jackd '{name}' did not start (attempt {}):\n{}",
+                attempt + 1,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        panic!("jackd '{name}' did not start; see above");
+    }
+
+    fn has_port(&self, port: &str, timeout: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if self.ports().lines().any(|l| l.trim() == port) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
     }
 
     fn ports(&self) -> String {
@@ -71,8 +97,22 @@ impl JackServer {
         command
     }
 
+    /// Stop the server politely (SIGTERM) so it releases its shared memory; a server
+    /// killed outright leaves its entry in JACK's registry, which holds only a few.
     fn stop(&mut self) {
-        let _ = self.process.kill();
+        if let Ok(None) = self.process.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.process.id().to_string()])
+                .status();
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = self.process.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.process.kill();
+        }
         let _ = self.process.wait();
     }
 }
@@ -87,8 +127,21 @@ impl Drop for JackServer {
 struct Running(Child);
 
 impl Drop for Running {
+    /// SIGTERM first, so a JACK client closes cleanly; SIGKILL if it does not.
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
@@ -105,8 +158,11 @@ fn jack_available() -> bool {
     found
 }
 
+/// The server name for a scenario. Fixed rather than per-process: JACK's registry holds
+/// only a few servers, and a server that died without cleaning up keeps its slot until a
+/// server of the same name takes it back — so a crashed run is healed by the next one.
 fn unique(name: &str) -> String {
-    format!("asc-{name}-{}", std::process::id())
+    format!("ascenseur-test-{name}")
 }
 
 fn ascenseur(server: &JackServer, extra: &[&str]) -> Running {
@@ -154,13 +210,14 @@ fn probe(
 
 fn summary(name: &str, r: &LatencyReport) -> String {
     format!(
-        "{name:<12} min {:>3}  median {:>3}  max {:>3}  jitter {:>2} frames  (mean {:.2} ms over {} notes, period {} at {} Hz)",
+        "{name:<12} min {:>3}  median {:>3}  max {:>3}  jitter {:>2} frames  (mean {:.2} ms over {} notes; {} more disturbed by xruns; period {} at {} Hz)",
         r.min(),
         r.median(),
         r.max(),
         r.jitter(),
         r.ms(r.mean()),
-        r.notes.len(),
+        r.clean_notes(),
+        r.xrun_notes(),
         r.period,
         r.sample_rate
     )
@@ -173,12 +230,136 @@ fn jack_end_to_end() {
     }
     notes_come_out_at_the_right_pitch_at_the_reference_latency();
     headless_stops_cleanly_on_sigterm();
+    sound_resumes_after_the_server_is_killed_and_restarted();
+}
+
+/// A JACK client in this process that reports whether a port it listens to is sounding.
+struct Meter {
+    _client: jack::AsyncClient<(), Loudness>,
+    loud_blocks: Arc<AtomicU64>,
+}
+
+/// Counts the periods in which its input is above −60 dBFS.
+struct Loudness {
+    input: jack::Port<jack::AudioIn>,
+    loud_blocks: Arc<AtomicU64>,
+}
+
+impl jack::ProcessHandler for Loudness {
+    fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
+        if self.input.as_slice(scope).iter().any(|x| x.abs() > 1e-3) {
+            self.loud_blocks.fetch_add(1, Ordering::Relaxed);
+        }
+        jack::Control::Continue
+    }
+}
+
+impl Meter {
+    fn listen(server: &JackServer, source: &str) -> Meter {
+        // SAFETY: this test binary runs a single test, so no other thread reads the environment.
+        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &server.name) };
+        let (client, _) =
+            jack::Client::new("meter", jack::ClientOptions::NO_START_SERVER).expect("meter client");
+        let input = client
+            .register_port("in", jack::AudioIn::default())
+            .expect("meter port");
+        let loud_blocks = Arc::new(AtomicU64::new(0));
+        let process = Loudness {
+            input,
+            loud_blocks: Arc::clone(&loud_blocks),
+        };
+        let client = client.activate_async((), process).expect("activate meter");
+        client
+            .as_client()
+            .connect_ports_by_name(source, "meter:in")
+            .expect("connect meter");
+        Meter {
+            _client: client,
+            loud_blocks,
+        }
+    }
+
+    fn wait_for_sound(&self, timeout: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if self.loud_blocks.load(Ordering::Relaxed) > 10 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+}
+
+fn sound_resumes_after_the_server_is_killed_and_restarted() {
+    let name = unique("restart");
+    let mut server = JackServer::start(&name);
+    let instrument = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["play", "--headless", "--host", "jack", "--no-connect"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ascenseur");
+    let mut instrument = Running(instrument);
+    server.wait_for_port("ascenseur:out_l", Duration::from_secs(10));
+    let meter = Meter::listen(&server, "ascenseur:out_l");
+    assert!(
+        meter.wait_for_sound(Duration::from_secs(5)),
+        "the band is not sounding"
+    );
+
+    // Kill the server outright, as a crash or an unplugged interface would.
+    let _ = Command::new("kill")
+        .args(["-KILL", &server.process.id().to_string()])
+        .status();
+    let _ = server.process.wait();
+    drop(meter);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        instrument.0.try_wait().expect("wait").is_none(),
+        "ascenseur exited when the server died"
+    );
+
+    let server = JackServer::start(&name);
+    let back = Instant::now();
+    server.wait_for_port("ascenseur:out_l", Duration::from_secs(5));
+    let meter = Meter::listen(&server, "ascenseur:out_l");
+    assert!(
+        meter.wait_for_sound(Duration::from_secs(3)),
+        "no sound after the server came back"
+    );
+    let resumed = back.elapsed();
+    eprintln!(
+        "sound resumed {:.2} s after the server was back",
+        resumed.as_secs_f64()
+    );
+    assert!(
+        resumed <= Duration::from_secs(2),
+        "sound resumed only after {resumed:?}"
+    );
+    drop(meter);
+    drop(instrument);
 }
 
 fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
+    // A non-real-time server on a shared machine sometimes runs a cycle late without
+    // calling it an xrun; one more measurement is allowed before judging.
+    for attempt in 1..=2 {
+        match measure_latency_against_midisine() {
+            Ok(()) => return,
+            Err(failure) if attempt == 1 => {
+                eprintln!("first measurement failed, measuring again:\n{failure}")
+            }
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+}
+
+fn measure_latency_against_midisine() -> Result<(), String> {
     let server = JackServer::start(&unique("latency"));
     let _instrument = ascenseur(&server, &[]);
-    let ours = probe(&server, "ascenseur:midi_in", "ascenseur:out_l", 12);
+    let ours = probe(&server, "ascenseur:midi_in", "ascenseur:out_l", 16);
 
     let midisine = Running(
         server
@@ -189,19 +370,27 @@ fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
             .expect("start jack_midisine"),
     );
     server.wait_for_port("midisine:audio_out", Duration::from_secs(10));
-    let reference = probe(&server, "midisine:midi_in", "midisine:audio_out", 12);
+    let reference = probe(&server, "midisine:midi_in", "midisine:audio_out", 16);
     drop(midisine);
 
-    eprintln!("{}", summary("ascenseur", &ours));
-    eprintln!("{}", summary("jack_midisine", &reference));
-
-    assert!(
-        ours.max() <= reference.max() + 8,
-        "ascenseur's latency exceeds jack_midisine's by more than one 64-frame period\n{}\n{}",
+    let report = format!(
+        "{}\n{}",
         summary("ascenseur", &ours),
         summary("jack_midisine", &reference)
     );
-    assert!(ours.jitter() <= 2, "{}", summary("ascenseur", &ours));
+    eprintln!("{report}");
+    // Notes whose cycle saw an xrun (a busy shared machine) are reported, not judged.
+    if ours.clean_notes() < 8 || reference.clean_notes() < 8 {
+        return Err(format!("too many xruns to judge\n{report}"));
+    }
+    if ours.max() > reference.max() + 8 {
+        return Err(format!(
+            "ascenseur's latency exceeds jack_midisine's by more than one 64-frame period\n{report}"
+        ));
+    }
+    if ours.jitter() > 2 {
+        return Err(format!("ascenseur's jitter is over 2 frames\n{report}"));
+    }
 
     // The lead voice plays the note that was sent: A4.
     let audio = &ours.first_note_audio;
@@ -212,6 +401,7 @@ fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
         "heard MIDI {:.2}, sent 69",
         pitch.midi
     );
+    Ok(())
 }
 
 fn headless_stops_cleanly_on_sigterm() {

@@ -11,6 +11,8 @@ use jack::{
 };
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -44,6 +46,9 @@ pub struct NoteLatency {
     pub offset: u32,
     /// Frames from the note-on to the first sample above the threshold.
     pub frames: u64,
+    /// The server reported an xrun between the note-on and its sound: the figure says
+    /// more about the machine than about the synth.
+    pub xrun: bool,
 }
 
 /// All notes of a run.
@@ -58,8 +63,23 @@ pub struct LatencyReport {
 }
 
 impl LatencyReport {
+    /// Notes measured without an xrun in between.
+    pub fn clean_notes(&self) -> usize {
+        self.notes.iter().filter(|n| !n.xrun).count()
+    }
+
+    /// Notes disturbed by an xrun (left out of the statistics).
+    pub fn xrun_notes(&self) -> usize {
+        self.notes.len() - self.clean_notes()
+    }
+
     fn frames(&self) -> Vec<u64> {
-        let mut frames: Vec<u64> = self.notes.iter().map(|n| n.frames).collect();
+        let mut frames: Vec<u64> = self
+            .notes
+            .iter()
+            .filter(|n| !n.xrun)
+            .map(|n| n.frames)
+            .collect();
         frames.sort_unstable();
         frames
     }
@@ -122,8 +142,12 @@ enum Report {
 enum Phase {
     /// Waiting for the output to be quiet.
     Quiet,
-    /// Note sent at this absolute frame; listening.
-    Listening { sent_at: u64, offset: u32 },
+    /// Note sent at this absolute frame, with the xrun count then; listening.
+    Listening {
+        sent_at: u64,
+        offset: u32,
+        xruns: u64,
+    },
     /// Note heard; holding until the note-off.
     Holding { until: u64 },
 }
@@ -141,6 +165,17 @@ struct Probe {
     first_audio: Option<Box<[f32]>>,
     first_audio_len: usize,
     reports: SyncSender<Report>,
+    xruns: Arc<AtomicU64>,
+}
+
+/// Counts the server's xruns for the probe.
+struct XrunCounter(Arc<AtomicU64>);
+
+impl jack::NotificationHandler for XrunCounter {
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
 }
 
 impl ProcessHandler for Probe {
@@ -172,6 +207,7 @@ impl ProcessHandler for Probe {
                         self.phase = Phase::Listening {
                             sent_at: cycle_start + u64::from(offset),
                             offset,
+                            xruns: self.xruns.load(Ordering::Relaxed),
                         };
                         self.remaining -= 1;
                     }
@@ -193,7 +229,12 @@ impl ProcessHandler for Probe {
         }
         // The note may sound in the very cycle it was sent in (a synth in the same graph),
         // so listening looks at this cycle's input too, from the note-on's frame.
-        if let Phase::Listening { sent_at, offset } = self.phase {
+        if let Phase::Listening {
+            sent_at,
+            offset,
+            xruns,
+        } = self.phase
+        {
             for (i, &x) in input.iter().enumerate() {
                 let frame = cycle_start + i as u64;
                 if frame < sent_at {
@@ -209,6 +250,7 @@ impl ProcessHandler for Probe {
                     let _ = self.reports.try_send(Report::Note(NoteLatency {
                         offset,
                         frames: frame - sent_at,
+                        xrun: self.xruns.load(Ordering::Relaxed) != xruns,
                     }));
                     self.phase = Phase::Holding {
                         until: sent_at + self.hold_frames,
@@ -251,6 +293,7 @@ pub fn measure(options: &ProbeOptions) -> Result<LatencyReport, ProbeError> {
     let midi_name = midi_out.name().map_err(ProbeError::Jack)?;
     let audio_name = audio_in.name().map_err(ProbeError::Jack)?;
     let (reports, received) = sync_channel(options.notes + 4);
+    let xruns = Arc::new(AtomicU64::new(0));
     let probe = Probe {
         midi_out,
         audio_in,
@@ -264,8 +307,11 @@ pub fn measure(options: &ProbeOptions) -> Result<LatencyReport, ProbeError> {
         first_audio: Some(vec![0.0; sample_rate as usize / 4].into_boxed_slice()),
         first_audio_len: 0,
         reports,
+        xruns: Arc::clone(&xruns),
     };
-    let active = client.activate_async((), probe).map_err(ProbeError::Jack)?;
+    let active = client
+        .activate_async(XrunCounter(xruns), probe)
+        .map_err(ProbeError::Jack)?;
     let connect = |from: &str, to: &str| {
         active
             .as_client()

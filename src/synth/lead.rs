@@ -154,10 +154,12 @@ impl LeadVoiceUnit {
         self.tine
             .push(3.0 * f0, 0.06 * velocity, 0.0, t60 * 0.25, sr);
         // The tine's bell: inharmonic, bright with velocity, gone in a tenth of a second.
+        // Cosine phase: the hammer's strike is heard from the first sample.
+        let strike = std::f32::consts::FRAC_PI_2;
         self.tine
-            .push(5.8 * f0, 0.25 * velocity * velocity, 0.0, 0.12, sr);
+            .push(5.8 * f0, 0.25 * velocity * velocity, strike, 0.12, sr);
         self.tine
-            .push(9.2 * f0, 0.12 * velocity * velocity, 0.0, 0.06, sr);
+            .push(9.2 * f0, 0.12 * velocity * velocity, strike, 0.06, sr);
         self.tine.push(0.5 * f0, 0.04, 0.0, t60 * 0.5, sr);
     }
 
@@ -189,8 +191,10 @@ impl LeadVoiceUnit {
             // The tongue's release of air: a short burst of noise that makes the note
             // speak in the first samples, before the lips or reed have settled.
             self.tongue_left -= 1;
-            tongue = self.noise.white() * TONGUE_NOISE * self.tongue_left as f32
-                / self.tongue_length as f32;
+            // Never near zero, so the note is above the noise floor from its first sample.
+            let white = self.noise.white();
+            let burst = white.signum() * (0.5 + 0.5 * white.abs());
+            tongue = burst * TONGUE_NOISE * self.tongue_left as f32 / self.tongue_length as f32;
         }
         self.horn_tone(hz) + tongue
     }
