@@ -231,6 +231,105 @@ fn jack_end_to_end() {
     notes_come_out_at_the_right_pitch_at_the_reference_latency();
     headless_stops_cleanly_on_sigterm();
     sound_resumes_after_the_server_is_killed_and_restarted();
+    a_flood_of_midi_leaves_no_stuck_note();
+}
+
+/// Writes `pairs` note-on/note-off pairs into every period, for `cycles` periods.
+struct Flood {
+    out: jack::Port<jack::MidiOut>,
+    pairs: u32,
+    cycles_left: Arc<AtomicU64>,
+    sent: Arc<AtomicU64>,
+    key: u8,
+}
+
+impl jack::ProcessHandler for Flood {
+    fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
+        let mut writer = self.out.writer(scope);
+        if self.cycles_left.load(Ordering::Relaxed) == 0 {
+            return jack::Control::Continue;
+        }
+        self.cycles_left.fetch_sub(1, Ordering::Relaxed);
+        let frames = scope.n_frames();
+        for pair in 0..self.pairs {
+            self.key = 36 + (self.key.wrapping_mul(7).wrapping_add(11)) % 60;
+            let on = (pair * 2) % frames;
+            let sent = writer
+                .write(&jack::RawMidi {
+                    time: on,
+                    bytes: &[0x90, self.key, 90],
+                })
+                .is_ok()
+                && writer
+                    .write(&jack::RawMidi {
+                        time: on + 1,
+                        bytes: &[0x80, self.key, 0],
+                    })
+                    .is_ok();
+            if sent {
+                self.sent.fetch_add(2, Ordering::Relaxed);
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+fn a_flood_of_midi_leaves_no_stuck_note() {
+    let server = JackServer::start(&unique("flood"));
+    let instrument = ascenseur(&server, &[]);
+    let meter = Meter::listen(&server, "ascenseur:out_l");
+    let (client, _) =
+        jack::Client::new("flood", jack::ClientOptions::NO_START_SERVER).expect("flood client");
+    let out = client
+        .register_port("out", jack::MidiOut::default())
+        .expect("flood port");
+    // 10,000 events a second for 10 s: 7 pairs in each of 750 periods a second.
+    let cycles_left = Arc::new(AtomicU64::new(7_500));
+    let sent = Arc::new(AtomicU64::new(0));
+    let flood = Flood {
+        out,
+        pairs: 7,
+        cycles_left: Arc::clone(&cycles_left),
+        sent: Arc::clone(&sent),
+        key: 0,
+    };
+    let client = client.activate_async((), flood).expect("activate flood");
+    client
+        .as_client()
+        .connect_ports_by_name("flood:out", "ascenseur:midi_in")
+        .expect("connect flood");
+    let started = Instant::now();
+    while cycles_left.load(Ordering::Relaxed) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the flood did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let flood_s = started.elapsed().as_secs_f64();
+    let events = sent.load(Ordering::Relaxed);
+    eprintln!(
+        "flood: {events} MIDI events in {flood_s:.1} s ({:.0}/s)",
+        events as f64 / flood_s
+    );
+    assert!(events >= 100_000, "only {events} events sent");
+    // The tails of the last notes (and the room) die away; then nothing may sound.
+    std::thread::sleep(Duration::from_secs(4));
+    let before = meter.loud_blocks.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(1));
+    let after = meter.loud_blocks.load(Ordering::Relaxed);
+    assert_eq!(
+        after, before,
+        "a note is still sounding a few seconds after the flood"
+    );
+    let _ = client.deactivate();
+    drop(meter);
+    let mut instrument = instrument;
+    assert!(
+        instrument.0.try_wait().expect("wait").is_none(),
+        "ascenseur died during the flood"
+    );
+    drop(instrument);
 }
 
 /// A JACK client in this process that reports whether a port it listens to is sounding.
