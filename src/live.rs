@@ -26,9 +26,10 @@ pub struct SessionSettings {
     pub connect: bool,
 }
 
-struct Running {
-    jack: JackSession,
-    controller: EngineController,
+/// A session connected to JACK: the driver and the engine's controller.
+pub struct Running {
+    pub jack: JackSession,
+    pub controller: EngineController,
 }
 
 fn build(
@@ -50,6 +51,11 @@ fn build(
         engine.start_at_bar(start_bar);
     }
     (engine, controller)
+}
+
+/// Build the engine for `settings` and start it on the default JACK server.
+pub fn start_jack(settings: &SessionSettings) -> Result<Running, JackError> {
+    connect(settings, 0)
 }
 
 fn connect(settings: &SessionSettings, start_bar: u64) -> Result<Running, JackError> {

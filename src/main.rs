@@ -27,9 +27,20 @@ enum Command {
     /// Measure the engine's cost per block at several buffer sizes (full band, lead
     /// notes held), as a share of the real-time budget.
     Bench {
-        /// What to measure (only `dsp` for now).
+        /// What to measure: `dsp` (engine cost per block) or `midi-latency` (note-on to
+        /// first sound through JACK).
         #[arg(default_value = "dsp")]
         what: String,
+        /// midi-latency: notes to send.
+        #[arg(long, default_value_t = 32)]
+        notes: usize,
+        /// midi-latency: measure another synth or a loopback cable: the MIDI input port to
+        /// send to (default: an ascenseur client started for the measurement).
+        #[arg(long, requires = "audio_source")]
+        midi_target: Option<String>,
+        /// midi-latency: the audio output port to listen to.
+        #[arg(long, requires = "midi_target")]
+        audio_source: Option<String>,
         /// Preset the band plays while measuring.
         #[arg(long, default_value = "florence-sur-les-champs-elysees")]
         preset: String,
@@ -135,10 +146,16 @@ fn main() -> ExitCode {
         Command::Check { file } => check_command(&file),
         Command::Bench {
             what,
+            notes,
+            midi_target,
+            audio_source,
             preset,
             seconds,
             json,
-        } => bench_command(&what, &preset, seconds, json),
+        } => match what.as_str() {
+            "midi-latency" => midi_latency_command(notes, midi_target.zip(audio_source), json),
+            _ => bench_command(&what, &preset, seconds, json),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -251,7 +268,7 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 
 fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> anyhow::Result<()> {
     if what != "dsp" {
-        anyhow::bail!("unknown bench '{what}' (known: dsp)");
+        anyhow::bail!("unknown bench '{what}' (known: dsp, midi-latency)");
     }
     if !(seconds > 0.0 && seconds <= 3600.0) {
         anyhow::bail!("bad --seconds {seconds}: use more than 0 and at most 3600");
@@ -341,5 +358,97 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
         .context("installing the Ctrl-C / SIGTERM handler")?;
     ascenseur::live::run_headless(settings, stop)?;
+    Ok(())
+}
+
+fn midi_latency_command(
+    notes: usize,
+    ports: Option<(String, String)>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use ascenseur::io::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
+    if !(1..=10_000).contains(&notes) {
+        anyhow::bail!("bad --notes {notes}: use 1 to 10000");
+    }
+    // Without ports, measure ascenseur itself: a client of its own with the band silent,
+    // so the first sound after a note-on is the lead voice.
+    let own = match &ports {
+        Some(_) => None,
+        None => {
+            let preset = preset::find("generique")?;
+            let settings = ascenseur::live::SessionSettings {
+                arrangement: render::arrangement_for(&preset, &RenderOptions::default())?,
+                seed: 1957,
+                mute: ascenseur::band::Player::ALL.to_vec(),
+                client_name: "ascenseur_bench".into(),
+                connect: false,
+            };
+            Some(ascenseur::live::start_jack(&settings)?)
+        }
+    };
+    let (midi_target, audio_source) = match (&ports, &own) {
+        (Some((midi, audio)), _) => (midi.clone(), audio.clone()),
+        (None, Some(r)) => (
+            format!("{}:midi_in", r.jack.name),
+            format!("{}:out_l", r.jack.name),
+        ),
+        (None, None) => unreachable!("a client was started when no ports were given"),
+    };
+    let options = ProbeOptions {
+        midi_target: midi_target.clone(),
+        audio_source: audio_source.clone(),
+        notes,
+        key: 69,
+        velocity: 100,
+        hold: std::time::Duration::from_millis(250),
+        timeout: std::time::Duration::from_secs(30 + notes as u64),
+        seed: 1957,
+    };
+    if !json {
+        eprintln!(
+            "sending {notes} note-ons to {midi_target}, listening on {audio_source} (threshold {THRESHOLD_DBFS} dBFS)…"
+        );
+    }
+    let report = measure(&options)?;
+    if let Some(r) = own {
+        r.jack.stop();
+    }
+    let received = report.notes.len();
+    if json {
+        println!(
+            "{{\"bench\":\"midi-latency\",\"midi_target\":\"{midi_target}\",\"audio_source\":\"{audio_source}\",\"sample_rate\":{},\"period\":{},\"sent\":{},\"received\":{received},\"xrun_notes\":{},\"min_frames\":{},\"avg_frames\":{:.3},\"max_frames\":{},\"jitter_frames\":{},\"min_ms\":{:.4},\"avg_ms\":{:.4},\"max_ms\":{:.4},\"jitter_ms\":{:.4}}}",
+            report.sample_rate,
+            report.period,
+            report.sent,
+            report.xrun_notes(),
+            report.min(),
+            report.mean(),
+            report.max(),
+            report.jitter(),
+            report.ms(report.min() as f64),
+            report.ms(report.mean()),
+            report.ms(report.max() as f64),
+            report.ms(report.jitter() as f64),
+        );
+    } else {
+        println!(
+            "MIDI note-on to first sample above {THRESHOLD_DBFS} dBFS, {} Hz, {} frames per period",
+            report.sample_rate, report.period
+        );
+        println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
+        for (label, frames) in [
+            ("min", report.min() as f64),
+            ("avg", report.mean()),
+            ("max", report.max() as f64),
+            ("jitter", report.jitter() as f64),
+        ] {
+            println!("{label:>10} {frames:>10.1} {:>10.3}", report.ms(frames));
+        }
+        println!(
+            "messages sent {} · received {received} · disturbed by xruns {} (left out of the figures)",
+            report.sent,
+            report.xrun_notes()
+        );
+    }
     Ok(())
 }

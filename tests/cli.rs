@@ -150,3 +150,19 @@ fn bad_arguments_name_the_bad_value() {
         .failure()
         .stderr(predicate::str::contains("900"));
 }
+
+#[test]
+fn bench_dsp_reports_every_buffer_size_as_json() {
+    let output = ascenseur()
+        .args(["bench", "dsp", "--seconds", "0.05", "--json"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    for frames in [32, 64, 128, 256, 512] {
+        assert!(
+            text.contains(&format!("\"frames\":{frames},")),
+            "{frames} missing from {text}"
+        );
+    }
+    assert!(text.contains("\"p999_percent\":"));
+}

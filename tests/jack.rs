@@ -232,6 +232,31 @@ fn jack_end_to_end() {
     headless_stops_cleanly_on_sigterm();
     sound_resumes_after_the_server_is_killed_and_restarted();
     a_flood_of_midi_leaves_no_stuck_note();
+    bench_midi_latency_reports_json();
+}
+
+fn bench_midi_latency_reports_json() {
+    let server = JackServer::start(&unique("bench"));
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "midi-latency", "--notes", "4", "--json"])
+        .output()
+        .expect("run bench midi-latency");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for field in [
+        "\"sent\":4",
+        "\"received\":4",
+        "\"min_frames\":",
+        "\"jitter_ms\":",
+        "\"xrun_notes\":",
+    ] {
+        assert!(stdout.contains(field), "{field} missing from {stdout}");
+    }
 }
 
 /// Writes `pairs` note-on/note-off pairs into every period, for `cycles` periods.
