@@ -12,6 +12,7 @@ pub mod lead;
 pub mod modal;
 pub mod piano;
 pub mod pool;
+pub mod string;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;

@@ -6,9 +6,9 @@
 //! low-passed noise burst is the finger leaving the string; the bus body filter is the
 //! wooden box.
 
-use super::modal::Partials;
 use super::pool::Voice;
-use super::{Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, db_gain, midi_hz};
+use super::string::StruckString;
+use super::{db_gain, midi_hz};
 
 const PARTIALS: usize = 12;
 
@@ -25,33 +25,14 @@ pub struct BassNote {
 
 /// One string being plucked.
 pub struct BassVoice {
-    sample_rate: f32,
-    string: Partials<PARTIALS>,
-    finger: Lowpass,
-    finger_left: u32,
-    finger_gain: f32,
-    noise: Noise,
-    key: u8,
-    hold: u32,
-    released: bool,
-    active: bool,
-    since_check: u32,
+    string: StruckString<PARTIALS>,
 }
 
 impl BassVoice {
     pub fn new(sample_rate: f32, seed: u64) -> Self {
+        // The fretting hand lifts: a quick but not clicky stop.
         Self {
-            sample_rate,
-            string: Partials::default(),
-            finger: Lowpass::new(900.0, 0.7, sample_rate),
-            finger_left: 0,
-            finger_gain: 0.0,
-            noise: Noise::new(seed),
-            key: 0,
-            hold: 0,
-            released: true,
-            active: false,
-            since_check: 0,
+            string: StruckString::new(sample_rate, seed, 0.18),
         }
     }
 }
@@ -60,7 +41,7 @@ impl Voice for BassVoice {
     type Params = BassNote;
 
     fn start(&mut self, note: BassNote) {
-        let sr = self.sample_rate;
+        let sr = self.string.sample_rate();
         let f0 = midi_hz(note.key as f32);
         let velocity = note.velocity.clamp(0.05, 1.0);
         // Lower notes ring longer; gut-era strings on a 1957 upright die fairly quickly.
@@ -68,80 +49,53 @@ impl Voice for BassVoice {
         let t60 = 1.6 + 1.4 * low;
         let brightness = 0.42 - 0.18 * velocity;
         let pluck_point = 0.21;
-        self.string.clear();
+        let partials = &mut self.string.partials;
+        partials.clear();
         for k in 1..=PARTIALS {
             let kf = k as f32;
             let hz = kf * f0 * (1.0 + 0.000_12 * kf * kf).sqrt();
             let shape = (std::f32::consts::PI * kf * pluck_point).sin().abs() / kf.powf(0.8);
             let amplitude = shape * (-(kf - 1.0) * brightness).exp();
-            self.string
-                .push(hz, amplitude, 0.0, t60 / (1.0 + 0.55 * (kf - 1.0)), sr);
+            partials.push(hz, amplitude, 0.0, t60 / (1.0 + 0.55 * (kf - 1.0)), sr);
         }
-        self.finger.reset();
-        self.finger.cutoff = 500.0 + 900.0 * velocity;
-        self.finger_left = (0.006 * sr) as u32;
-        self.finger_gain = 0.5 * velocity;
-        self.key = note.key;
-        self.hold = note.length.max(1);
-        self.released = false;
-        self.active = true;
-        self.since_check = 0;
+        // The finger leaving the string.
+        self.string.begin(
+            note.key,
+            note.length,
+            500.0 + 900.0 * velocity,
+            0.006,
+            0.5 * velocity,
+        );
     }
 
     fn release(&mut self) {
-        if !self.released {
-            self.released = true;
-            // The fretting hand lifts: a quick but not clicky stop.
-            self.string.damp(0.18, self.sample_rate);
-        }
+        self.string.release();
     }
 
     fn silence(&mut self) {
-        self.active = false;
-        self.released = true;
-        self.string.clear();
+        self.string.silence();
     }
 
     fn is_active(&self) -> bool {
-        self.active
+        self.string.is_active()
     }
 
     fn is_released(&self) -> bool {
-        self.released
+        self.string.is_released()
     }
 
     fn key(&self) -> u8 {
-        self.key
+        self.string.key()
     }
 
     fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
         let gain = db_gain(-10.0);
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            if !self.released {
-                self.hold -= 1;
-                if self.hold == 0 {
-                    self.release();
-                }
-            }
-            // Checked on the voice's own sample count, so the moment a voice falls
-            // silent does not depend on how the host splits its buffers.
-            self.since_check += 1;
-            if self.since_check >= SILENCE_CHECK_INTERVAL {
-                self.since_check = 0;
-                self.string.prune(SILENCE_ENERGY * 0.1);
-                if self.released && self.string.energy() < SILENCE_ENERGY {
-                    self.active = false;
-                    return;
-                }
-            }
-            let mut x = self.string.tick();
-            if self.finger_left > 0 {
-                self.finger_left -= 1;
-                x += self.finger.filter(self.noise.white()) * self.finger_gain;
-            }
-            let y = x * gain;
-            *l += y;
-            *r += y;
+            let Some(x) = self.string.tick() else {
+                return;
+            };
+            *l += x * gain;
+            *r += x * gain;
         }
     }
 }

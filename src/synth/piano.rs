@@ -6,9 +6,9 @@
 //! sound then a long soft aftersound. A low-passed noise burst whose brightness follows
 //! velocity is the hammer; a short low partial is the knock of the soundboard.
 
-use super::modal::Partials;
 use super::pool::Voice;
-use super::{Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, db_gain, midi_hz, pan_gains};
+use super::string::StruckString;
+use super::{db_gain, midi_hz, pan_gains};
 
 const PARTIALS_PER_STRING: usize = 10;
 const PARTIALS: usize = 2 * PARTIALS_PER_STRING + 1;
@@ -25,35 +25,16 @@ pub struct PianoNote {
 
 /// One key of the piano.
 pub struct PianoVoice {
-    sample_rate: f32,
-    strings: Partials<PARTIALS>,
-    hammer: Lowpass,
-    hammer_left: u32,
-    hammer_gain: f32,
-    noise: Noise,
+    strings: StruckString<PARTIALS>,
     pan: (f32, f32),
-    key: u8,
-    hold: u32,
-    released: bool,
-    active: bool,
-    since_check: u32,
 }
 
 impl PianoVoice {
     pub fn new(sample_rate: f32, seed: u64) -> Self {
         Self {
-            sample_rate,
-            strings: Partials::default(),
-            hammer: Lowpass::new(2000.0, 0.7, sample_rate),
-            hammer_left: 0,
-            hammer_gain: 0.0,
-            noise: Noise::new(seed),
+            // The damper falls.
+            strings: StruckString::new(sample_rate, seed, 0.3),
             pan: (1.0, 1.0),
-            key: 0,
-            hold: 0,
-            released: true,
-            active: false,
-            since_check: 0,
         }
     }
 }
@@ -62,7 +43,7 @@ impl Voice for PianoVoice {
     type Params = PianoNote;
 
     fn start(&mut self, note: PianoNote) {
-        let sr = self.sample_rate;
+        let sr = self.strings.sample_rate();
         let key = note.key as f32;
         let f0 = midi_hz(key);
         let velocity = note.velocity.clamp(0.05, 1.0);
@@ -71,7 +52,8 @@ impl Voice for PianoVoice {
         let t60 = (9.0 * ((48.0 - key) / 30.0).exp2()).clamp(1.5, 14.0);
         let brightness = 0.62 - 0.36 * velocity;
         let detune = 1.0 + 0.000_35 + 0.000_15 * ((note.key as u32 * 7919) % 5) as f32;
-        self.strings.clear();
+        let partials = &mut self.strings.partials;
+        partials.clear();
         for k in 1..=PARTIALS_PER_STRING {
             let kf = k as f32;
             let hz = kf * f0 * (1.0 + inharmonicity * kf * kf).sqrt();
@@ -80,76 +62,50 @@ impl Voice for PianoVoice {
             let amplitude = shape * (-(kf - 1.0) * brightness).exp();
             let decay = t60 / (1.0 + 0.35 * (kf - 1.0).powf(1.3));
             // Prompt sound (fast) and aftersound (slow): two strings, two decays.
-            self.strings.push(hz, amplitude * 0.6, 0.0, decay * 0.3, sr);
-            self.strings
-                .push(hz * detune, amplitude * 0.4, 0.0, decay, sr);
+            partials.push(hz, amplitude * 0.6, 0.0, decay * 0.3, sr);
+            partials.push(hz * detune, amplitude * 0.4, 0.0, decay, sr);
         }
         // Soundboard knock.
-        self.strings.push(95.0, 0.08 * velocity, 0.0, 0.09, sr);
-        self.hammer.reset();
-        self.hammer.cutoff = 900.0 + 3500.0 * velocity;
-        self.hammer_left = (0.005 * sr) as u32;
-        self.hammer_gain = 0.12 * velocity;
+        partials.push(95.0, 0.08 * velocity, 0.0, 0.09, sr);
+        // The hammer: brighter the harder it hits.
+        self.strings.begin(
+            note.key,
+            note.length,
+            900.0 + 3500.0 * velocity,
+            0.005,
+            0.12 * velocity,
+        );
         // Low notes a little to the left, high to the right, as the player hears it.
         self.pan = pan_gains(((key - 60.0) / 30.0).clamp(-0.6, 0.6));
-        self.key = note.key;
-        self.hold = note.length.max(1);
-        self.released = false;
-        self.active = true;
-        self.since_check = 0;
     }
 
     fn release(&mut self) {
-        if !self.released {
-            self.released = true;
-            self.strings.damp(0.3, self.sample_rate);
-        }
+        self.strings.release();
     }
 
     fn silence(&mut self) {
-        self.active = false;
-        self.released = true;
-        self.strings.clear();
+        self.strings.silence();
     }
 
     fn is_active(&self) -> bool {
-        self.active
+        self.strings.is_active()
     }
 
     fn is_released(&self) -> bool {
-        self.released
+        self.strings.is_released()
     }
 
     fn key(&self) -> u8 {
-        self.key
+        self.strings.key()
     }
 
     fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
         let gain = db_gain(-2.0);
         let (gl, gr) = (self.pan.0 * gain, self.pan.1 * gain);
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            if !self.released {
-                self.hold -= 1;
-                if self.hold == 0 {
-                    self.release();
-                }
-            }
-            // On the voice's own sample count: independent of the host's buffer splits.
-            self.since_check += 1;
-            if self.since_check >= SILENCE_CHECK_INTERVAL {
-                self.since_check = 0;
-                self.strings.prune(SILENCE_ENERGY * 0.1);
-                if self.strings.energy() < SILENCE_ENERGY {
-                    self.active = false;
-                    self.released = true;
-                    return;
-                }
-            }
-            let mut x = self.strings.tick();
-            if self.hammer_left > 0 {
-                self.hammer_left -= 1;
-                x += self.hammer.filter(self.noise.white()) * self.hammer_gain;
-            }
+            let Some(x) = self.strings.tick() else {
+                return;
+            };
             *l += x * gl;
             *r += x * gr;
         }
