@@ -113,3 +113,57 @@ fn muted_players_are_silent_and_the_others_unchanged() {
         "muting others changed the drums"
     );
 }
+
+/// A one-track Standard MIDI File at 120 BPM, 480 ticks a beat: (key, beats) in a row.
+fn phrase_file(dir: &std::path::Path, notes: &[(u8, u32)]) -> std::path::PathBuf {
+    let mut track = Vec::new();
+    for &(key, beats) in notes {
+        let ticks = 480 * beats;
+        track.extend_from_slice(&[0x00, 0x90, key, 96]);
+        // Delta as a variable-length quantity.
+        let mut delta = vec![(ticks & 0x7f) as u8];
+        let mut rest = ticks >> 7;
+        while rest > 0 {
+            delta.insert(0, 0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        track.extend_from_slice(&delta);
+        track.extend_from_slice(&[0x80, key, 0]);
+    }
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
+    let mut smf = b"MThd\0\0\0\x06\0\0\0\x01\x01\xE0MTrk".to_vec();
+    smf.extend_from_slice(&(track.len() as u32).to_be_bytes());
+    smf.extend_from_slice(&track);
+    let path = dir.join("phrase.mid");
+    std::fs::write(&path, smf).unwrap();
+    path
+}
+
+#[test]
+fn a_played_phrase_is_also_block_size_invariant() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = phrase_file(dir.path(), &[(62, 1), (65, 1), (69, 2), (67, 1), (72, 3)]);
+    let render_with = |block| {
+        render_preset(
+            "florence-sur-les-champs-elysees",
+            &RenderOptions {
+                bars: Some(3),
+                block,
+                input: Some(input.clone()),
+                ..RenderOptions::default()
+            },
+        )
+    };
+    let reference = render_with(64);
+    assert!(
+        rms_dbfs(&reference.stems[3]) > -40.0,
+        "the phrase is not heard"
+    );
+    for block in [32, 333, 1024] {
+        let other = render_with(block);
+        assert!(
+            reference.mix == other.mix,
+            "block {block} changes the render with a phrase"
+        );
+    }
+}
