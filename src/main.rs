@@ -10,10 +10,10 @@ use std::process::ExitCode;
 /// A real-time improvisation practice instrument: a 1957 rhythm section vamping on the
 /// cues of "Ascenseur pour l'échafaud".
 #[derive(Parser, Debug)]
-#[command(name = "ascenseur", version, about, long_about = None)]
+#[command(name = "ascenseur", version, about, long_about = None, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand, Debug)]
@@ -24,8 +24,8 @@ enum Command {
     Render(RenderArgs),
     /// List the presets: name, title, tempo, feel, modes.
     Presets,
-    /// Measure the engine's cost per block at several buffer sizes (full band, lead
-    /// notes held), as a share of the real-time budget.
+    /// Benchmarks: `dsp` (the engine's cost per block at 32–512 frames, as a share of
+    /// the real-time budget) or `midi-latency` (note-on to first sound through JACK).
     Bench {
         /// What to measure: `dsp` (engine cost per block) or `midi-latency` (note-on to
         /// first sound through JACK).
@@ -125,20 +125,7 @@ struct RenderArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or_else(|| {
-        Command::Render(RenderArgs {
-            preset: "generique".into(),
-            output: "generique.wav".into(),
-            bars: None,
-            seed: 1957,
-            tempo: None,
-            key: None,
-            block: 256,
-            stems: None,
-            input: None,
-            mute: String::new(),
-        })
-    });
+    let command = cli.command;
     let result = match command {
         Command::Render(args) => render_command(args),
         Command::Play(args) => play_command(args),
@@ -172,7 +159,7 @@ fn main() -> ExitCode {
                         })
                 })
                 .unwrap_or(1);
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe_error(&error));
             ExitCode::from(code as u8)
         }
     }
@@ -451,4 +438,18 @@ fn midi_latency_command(
         );
     }
     Ok(())
+}
+
+/// The error and its causes on one line, without repeating a cause that a message
+/// already quotes.
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }

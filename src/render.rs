@@ -244,9 +244,12 @@ pub fn render(
     })
 }
 
-/// A 48 kHz, 24-bit stereo WAV being written.
+/// A 48 kHz, 24-bit stereo WAV being written. It is written under a `.part` name and
+/// renamed when complete, so a render that fails never leaves a broken file in place of
+/// a good one.
 struct WavOut {
     path: PathBuf,
+    partial: PathBuf,
     writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
 }
 
@@ -260,12 +263,17 @@ impl WavOut {
             bits_per_sample: 24,
             sample_format: hound::SampleFormat::Int,
         };
-        let writer = hound::WavWriter::create(path, spec).map_err(|source| RenderError::Wav {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".part");
+        let partial = PathBuf::from(partial);
+        let writer =
+            hound::WavWriter::create(&partial, spec).map_err(|source| RenderError::Wav {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(Self {
             path: path.to_path_buf(),
+            partial,
             writer,
         })
     }
@@ -284,14 +292,51 @@ impl WavOut {
     }
 
     fn finish(self) -> Result<(), RenderError> {
-        let path = self.path;
-        self.writer
-            .finalize()
-            .map_err(|source| RenderError::Wav { path, source })
+        let WavOut {
+            path,
+            partial,
+            writer,
+        } = self;
+        writer.finalize().map_err(|source| RenderError::Wav {
+            path: path.clone(),
+            source,
+        })?;
+        std::fs::rename(&partial, &path).map_err(|source| RenderError::Wav {
+            path,
+            source: hound::Error::IoError(source),
+        })
     }
 }
 
-/// Render straight to `out` (and each stem to `DIR/NAME.wav` if asked), streaming.
+/// The files of a render: the mix and, if asked, one per stem.
+struct Outputs {
+    mix: WavOut,
+    stems: Vec<WavOut>,
+}
+
+impl Outputs {
+    fn create(out: &Path, stems_dir: Option<&Path>) -> Result<Self, RenderError> {
+        let mix = WavOut::create(out, RENDER_RATE)?;
+        let stems = match stems_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| RenderError::StemDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                STEMS
+                    .iter()
+                    .map(|name| WavOut::create(&dir.join(format!("{name}.wav")), RENDER_RATE))
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            None => Vec::new(),
+        };
+        Ok(Self { mix, stems })
+    }
+}
+
+/// Render straight to `out` (and each stem to `DIR/NAME.wav` if asked), streaming. The
+/// files are only created once every option has been checked, so a mistyped option
+/// never touches an existing file.
 pub fn render_to_files(
     preset: &Preset,
     options: &RenderOptions,
@@ -299,30 +344,23 @@ pub fn render_to_files(
     stems_dir: Option<&Path>,
     progress: impl FnMut(u64, u64),
 ) -> Result<RenderSummary, RenderError> {
-    let mut mix_out = WavOut::create(out, RENDER_RATE)?;
-    let mut stem_outs = match stems_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|source| RenderError::StemDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-            STEMS
-                .iter()
-                .map(|name| WavOut::create(&dir.join(format!("{name}.wav")), RENDER_RATE))
-                .collect::<Result<Vec<_>, _>>()?
-        }
-        None => Vec::new(),
-    };
+    let mut outputs: Option<Outputs> = None;
     let summary = render_blocks(preset, options, progress, |mix, stems| {
-        mix_out.write(mix)?;
-        for (writer, samples) in stem_outs.iter_mut().zip(stems) {
+        let files = match &mut outputs {
+            Some(files) => files,
+            None => outputs.insert(Outputs::create(out, stems_dir)?),
+        };
+        files.mix.write(mix)?;
+        for (writer, samples) in files.stems.iter_mut().zip(stems) {
             writer.write(samples)?;
         }
         Ok(())
     })?;
-    mix_out.finish()?;
-    for writer in stem_outs {
-        writer.finish()?;
+    if let Some(files) = outputs {
+        files.mix.finish()?;
+        for writer in files.stems {
+            writer.finish()?;
+        }
     }
     Ok(summary)
 }

@@ -166,3 +166,45 @@ fn bench_dsp_reports_every_buffer_size_as_json() {
     }
     assert!(text.contains("\"p999_percent\":"));
 }
+
+#[test]
+fn a_render_with_a_bad_option_leaves_existing_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keep.wav");
+    std::fs::write(&out, b"an earlier take").unwrap();
+    for bad in [
+        ["--tempo", "900"],
+        ["--key", "H"],
+        ["--bars", "0"],
+        ["--block", "0"],
+    ] {
+        ascenseur()
+            .args(["render", "generique"])
+            .args(bad)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .failure();
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            b"an earlier take",
+            "{bad:?} clobbered the output"
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "stray files: {names:?}");
+}
+
+#[test]
+fn no_command_shows_help_instead_of_writing_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    ascenseur()
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Usage"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -19,7 +19,7 @@ pub const MAX_PERIOD: usize = 8192;
 #[derive(Debug, thiserror::Error)]
 pub enum JackError {
     #[error(
-        "cannot open a JACK client '{name}': {source} (is a JACK server running? start one with e.g. `jackd -d alsa`, or choose another --host)"
+        "cannot open a JACK client '{name}': no JACK server answered ({source}); start one (e.g. `jackd -d alsa`), or set JACK_DEFAULT_SERVER to the name of the one that is running"
     )]
     Open { name: String, source: jack::Error },
     #[error("cannot register JACK port '{port}': {source}")]
