@@ -21,7 +21,7 @@ use crate::synth::drums::DrumKit;
 use crate::synth::fx::{Echo, Limiter, Room};
 use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadVoiceUnit};
 use crate::synth::piano::PianoVoice;
-use crate::synth::pool::VoicePool;
+use crate::synth::pool::{Voice, VoicePool};
 use ringbuf::traits::{Consumer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
@@ -121,6 +121,8 @@ pub struct Engine {
     lead_controls: LeadControls,
     sustain: bool,
     sustained: [bool; 128],
+    /// Lead keys physically down.
+    keys_down: [bool; 128],
     room: Room,
     echo: Echo,
     limiter: Limiter,
@@ -168,6 +170,7 @@ impl Engine {
             lead_controls: LeadControls::default(),
             sustain: false,
             sustained: [false; 128],
+            keys_down: [false; 128],
             room: Room::new(sr),
             echo: Echo::new(0.32, 0.28, sr),
             limiter: Limiter::new(sr),
@@ -413,6 +416,7 @@ impl Engine {
             InputEvent::NoteOn { key, velocity } => {
                 let key = key.min(127);
                 self.sustained[key as usize] = false;
+                self.keys_down[key as usize] = true;
                 self.notes_played += 1;
                 let window = (CHORD_WINDOW_S * self.sample_rate) as u32;
                 // A new note over a held horn note is a slur: the held voice glides.
@@ -434,10 +438,12 @@ impl Engine {
                 }
             }
             InputEvent::NoteOff { key } => {
+                let key = key.min(127);
+                self.keys_down[key as usize] = false;
                 if self.sustain {
-                    self.sustained[key.min(127) as usize] = true;
+                    self.sustained[key as usize] = true;
                 } else {
-                    self.lead.release_key(key);
+                    self.let_go(key);
                 }
             }
             InputEvent::Sustain(down) => {
@@ -445,7 +451,7 @@ impl Engine {
                 if !down {
                     for key in 0..128u8 {
                         if std::mem::take(&mut self.sustained[key as usize]) {
-                            self.lead.release_key(key);
+                            self.let_go(key);
                         }
                     }
                 }
@@ -456,16 +462,32 @@ impl Engine {
             }
             InputEvent::AllNotesOff => {
                 self.sustained = [false; 128];
+                self.keys_down = [false; 128];
                 self.lead.release_all();
             }
             InputEvent::AllSoundOff => {
                 self.sustained = [false; 128];
+                self.keys_down = [false; 128];
                 self.lead.silence_all();
             }
             InputEvent::Program(program) => {
                 let kinds = LeadVoice::ALL;
                 self.lead.release_all();
                 self.lead_kind = kinds[program as usize % kinds.len()];
+            }
+        }
+    }
+
+    /// A lead key is let go: a voice that slurred to it from a key still held (or
+    /// sustained) slurs back; otherwise the note ends.
+    fn let_go(&mut self, key: u8) {
+        let (down, sustained) = (&self.keys_down, &self.sustained);
+        for voice in self.lead.voices_mut().iter_mut() {
+            if voice.is_active_held() && voice.key() == key {
+                let still_held = |k: u8| down[k as usize] || sustained[k as usize];
+                if !voice.fall_back(still_held) {
+                    voice.release();
+                }
             }
         }
     }

@@ -191,3 +191,38 @@ fn commands_change_tempo_at_the_bar_line_and_mute_players() {
     // start, so 6 s (minus the last block) is in bar index 4 (0-based).
     assert_eq!(telemetry.position.bar, 4);
 }
+
+#[test]
+fn letting_go_of_a_slurred_note_returns_to_the_key_still_held() {
+    let (mut engine, mut controller) = silent_band_engine();
+    let mut play = |frame, event| controller.play(TimedInput { frame, event }).unwrap();
+    play(
+        0,
+        InputEvent::NoteOn {
+            key: 60,
+            velocity: 0.8,
+        },
+    );
+    play(
+        9_600,
+        InputEvent::NoteOn {
+            key: 64,
+            velocity: 0.8,
+        },
+    );
+    play(28_800, InputEvent::NoteOff { key: 64 });
+    play(48_000, InputEvent::NoteOff { key: 60 });
+    let lead = render_lead(&mut engine, 96_000, 256);
+    let pitch_at = |seconds: f32| {
+        let start = (seconds * 48_000.0) as usize;
+        ascenseur::analysis::estimate_pitch(&lead[start..start + 4_800], 48_000.0, 150.0, 1_000.0)
+            .map(|p| p.midi.round() as i32)
+    };
+    assert_eq!(pitch_at(0.08), Some(60), "the first note");
+    assert_eq!(pitch_at(0.45), Some(64), "the slur up");
+    assert_eq!(pitch_at(0.80), Some(60), "back to the key still held");
+    assert!(
+        rms_dbfs(&lead[84_000..]) < -60.0,
+        "the note ends when the last key is let go"
+    );
+}

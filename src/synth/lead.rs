@@ -73,6 +73,9 @@ pub struct LeadVoiceUnit {
     key: u8,
     age: u32,
     vibrato_phase: f32,
+    /// Keys this voice slurred away from, oldest first.
+    slurred_from: [u8; 8],
+    slurred_len: usize,
     /// Samples left of the tongue noise, and its full length.
     tongue_left: u32,
     tongue_length: u32,
@@ -109,6 +112,8 @@ impl LeadVoiceUnit {
             age: 0,
             vibrato_phase: 0.0,
             hz: 261.6,
+            slurred_from: [0; 8],
+            slurred_len: 0,
             tongue_left: 0,
             tongue_length: 1,
             controls: LeadControls::default(),
@@ -135,8 +140,34 @@ impl LeadVoiceUnit {
         self.kind != LeadVoice::ElectricPiano
     }
 
-    /// Slur to a new key without re-attacking: a horn player's legato.
+    /// Slur to a new key without re-attacking: a horn player's legato. The key left
+    /// behind is remembered, to return to if it is still held when the new one is let go.
     pub fn glide_to(&mut self, key: u8, velocity: f32) {
+        if self.slurred_len == self.slurred_from.len() {
+            self.slurred_from.rotate_left(1);
+            self.slurred_len -= 1;
+        }
+        self.slurred_from[self.slurred_len] = self.key;
+        self.slurred_len += 1;
+        self.slide(key, velocity);
+    }
+
+    /// The key being let go was slurred to from others: slur back to the most recent one
+    /// still held (`held`), as a player lifting a finger in a trill. Returns false, and
+    /// changes nothing, when no earlier key is held.
+    pub fn fall_back(&mut self, held: impl Fn(u8) -> bool) -> bool {
+        while self.slurred_len > 0 {
+            self.slurred_len -= 1;
+            let key = self.slurred_from[self.slurred_len];
+            if held(key) {
+                self.slide(key, self.velocity);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn slide(&mut self, key: u8, velocity: f32) {
         self.key = key;
         self.target_pitch = key as f32;
         self.velocity = self.velocity.max(velocity * 0.9);
@@ -237,6 +268,7 @@ impl Voice for LeadVoiceUnit {
         let velocity = note.velocity.clamp(0.02, 1.0);
         self.kind = note.kind;
         self.key = note.key;
+        self.slurred_len = 0;
         self.velocity = velocity;
         self.target_pitch = note.key as f32;
         self.pitch.reset(note.key as f32);
