@@ -40,6 +40,11 @@ impl Player {
         }
     }
 
+    /// Which players of [`Player::ALL`] are in `players`, as the engine's mute mask.
+    pub fn mask(players: &[Player]) -> [bool; 3] {
+        Player::ALL.map(|p| players.contains(&p))
+    }
+
     pub fn parse(name: &str) -> Option<Player> {
         Player::ALL
             .into_iter()

@@ -37,14 +37,10 @@ fn build(
     sample_rate: f32,
     start_bar: u64,
 ) -> (Engine, EngineController) {
-    let mut mute = [false; 3];
-    for player in &settings.mute {
-        mute[Player::ALL.iter().position(|p| p == player).unwrap_or(0)] = true;
-    }
     let config = EngineConfig {
         sample_rate,
         seed: settings.seed,
-        mute,
+        mute: Player::mask(&settings.mute),
     };
     let (mut engine, controller) = Engine::new(config, settings.arrangement.clone());
     if start_bar > 0 {

@@ -76,7 +76,14 @@ struct PlayArgs {
     /// JACK client name.
     #[arg(long, default_value = "ascenseur")]
     client_name: String,
-    /// Seed for the band's choices.
+    #[command(flatten)]
+    band: BandArgs,
+}
+
+/// How the band plays, for `play` and `render` alike.
+#[derive(clap::Args, Debug)]
+struct BandArgs {
+    /// Seed for the band's choices: the same seed gives the same lines.
     #[arg(long, default_value_t = 1957)]
     seed: u64,
     /// Tempo in BPM (default: the preset's).
@@ -100,15 +107,6 @@ struct RenderArgs {
     /// Bars to render (default: one pass of the form, or the length of --input).
     #[arg(long)]
     bars: Option<u32>,
-    /// Seed for the band's choices: the same seed gives the same render.
-    #[arg(long, default_value_t = 1957)]
-    seed: u64,
-    /// Tempo in BPM (default: the preset's).
-    #[arg(long)]
-    tempo: Option<f32>,
-    /// Transpose to this key, e.g. "Eb" or "E minor".
-    #[arg(long)]
-    key: Option<String>,
     /// Frames per engine block (does not change the result).
     #[arg(long, default_value_t = 256)]
     block: usize,
@@ -118,9 +116,8 @@ struct RenderArgs {
     /// A Standard MIDI File to play through the lead voice over the band.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Players to leave out, comma-separated: bass,drums,piano.
-    #[arg(long, default_value = "")]
-    mute: String,
+    #[command(flatten)]
+    band: BandArgs,
 }
 
 fn main() -> ExitCode {
@@ -169,11 +166,11 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
         bars: args.bars,
-        seed: args.seed,
-        tempo: args.tempo,
-        key: args.key,
+        seed: args.band.seed,
+        tempo: args.band.tempo,
+        key: args.band.key,
         block: args.block,
-        mute: render::parse_mute(&args.mute)?,
+        mute: render::parse_mute(&args.band.mute)?,
         input: args.input,
     };
     let bar = indicatif::ProgressBar::new(0);
@@ -328,15 +325,15 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     }
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
-        tempo: args.tempo,
-        key: args.key,
+        tempo: args.band.tempo,
+        key: args.band.key,
         ..RenderOptions::default()
     };
     let arrangement = render::arrangement_for(&preset, &options)?;
     let settings = ascenseur::live::SessionSettings {
         arrangement,
-        seed: args.seed,
-        mute: render::parse_mute(&args.mute)?,
+        seed: args.band.seed,
+        mute: render::parse_mute(&args.band.mute)?,
         client_name: args.client_name,
         connect: !args.no_connect,
     };

@@ -167,14 +167,10 @@ pub fn render_blocks(
         let phrase_bars = (phrase_end as f64 / samples_per_bar).ceil() as u32 + 1;
         arrangement.form_bars.max(8).max(phrase_bars)
     });
-    let mut mute = [false; 3];
-    for player in &options.mute {
-        mute[Player::ALL.iter().position(|p| p == player).unwrap_or(0)] = true;
-    }
     let config = EngineConfig {
         sample_rate,
         seed: options.seed,
-        mute,
+        mute: Player::mask(&options.mute),
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
     let bar_starts: Vec<u64> = (0..bars as u64).map(|b| engine.bar_start(b)).collect();
