@@ -110,6 +110,7 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
     let mut last_telemetry: Option<Telemetry> = None;
     // Xruns of connections already lost, so the count shown covers the whole session.
     let mut earlier_xruns = 0;
+    let mut reported_panic = false;
     let mut last_status = Instant::now();
     let mut last_retry = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -120,7 +121,9 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
                 if let Some(t) = r.controller.latest_telemetry() {
                     last_telemetry = Some(t);
                 }
-                if r.jack.status.panicked.load(Ordering::Relaxed) {
+                // Said once: the status line keeps running, and silence speaks for itself.
+                if r.jack.status.panicked.load(Ordering::Relaxed) && !reported_panic {
+                    reported_panic = true;
                     eprintln!("the engine failed inside the audio callback; output is silent");
                 }
                 if r.jack.status.shut_down.load(Ordering::Relaxed) {
@@ -155,6 +158,7 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
                         describe(&r),
                         resume_bar + 1
                     );
+                    reported_panic = false;
                     running = Some(r);
                 }
             }
