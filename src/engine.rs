@@ -65,7 +65,9 @@ impl Default for EngineConfig {
 /// The non-audio side of an engine: the other ends of its rings.
 pub struct EngineController {
     pub commands: HeapProd<Command>,
-    pub input: HeapProd<TimedInput>,
+    /// Taken by a live session's [`crate::io::live_input::LiveInput`], which lets several
+    /// threads feed the one producer.
+    input: Option<HeapProd<TimedInput>>,
     pub telemetry: HeapCons<Telemetry>,
     pub returns: HeapCons<EngineReturn>,
 }
@@ -77,8 +79,18 @@ impl EngineController {
     }
 
     /// Queue player input; gives it back if the ring is full.
+    /// Queue player input; gives it back if the ring is full or the input producer was
+    /// taken with [`EngineController::take_input`].
     pub fn play(&mut self, input: TimedInput) -> Result<(), TimedInput> {
-        self.input.try_push(input)
+        match &mut self.input {
+            Some(producer) => producer.try_push(input),
+            None => Err(input),
+        }
+    }
+
+    /// Take the input ring's producer, to hand it to a sink shared by several threads.
+    pub fn take_input(&mut self) -> Option<HeapProd<TimedInput>> {
+        self.input.take()
     }
 
     /// Drop whatever the engine handed back (old arrangements) on this thread.
@@ -193,7 +205,7 @@ impl Engine {
         engine.conductor.restart(0);
         let controller = EngineController {
             commands: commands_tx,
-            input: input_tx,
+            input: Some(input_tx),
             telemetry: telemetry_rx,
             returns: returns_rx,
         };

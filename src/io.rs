@@ -1,5 +1,8 @@
-//! Everything that talks to the outside world in real time: MIDI bytes in, JACK.
+//! Everything that talks to the outside world in real time: MIDI bytes in, JACK, input
+//! from other threads.
 
+pub mod driver;
 pub mod jack;
 pub mod latency_probe;
+pub mod live_input;
 pub mod midi;

@@ -58,7 +58,7 @@ fn connect(settings: &SessionSettings, start_bar: u64) -> Result<Running, JackEr
     let client = jack::open_client(&settings.client_name)?;
     let sample_rate = client.sample_rate() as f32;
     let (engine, controller) = build(settings, sample_rate, start_bar);
-    let jack = jack::start(client, engine, settings.connect)?;
+    let jack = jack::start(client, engine, settings.connect, None)?;
     Ok(Running { jack, controller })
 }
 
@@ -95,7 +95,7 @@ fn status_line(
         telemetry.tempo,
         telemetry.lead.slug(),
         telemetry.notes_played,
-        earlier_xruns + running.jack.status.xruns.load(Ordering::Relaxed),
+        earlier_xruns + running.jack.status.xruns(),
         telemetry.dropped_input + telemetry.dropped_events,
     )
 }
@@ -122,14 +122,14 @@ pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<
                     last_telemetry = Some(t);
                 }
                 // Said once: the status line keeps running, and silence speaks for itself.
-                if r.jack.status.panicked.load(Ordering::Relaxed) && !reported_panic {
+                if r.jack.status.has_panicked() && !reported_panic {
                     reported_panic = true;
                     eprintln!("the engine failed inside the audio callback; output is silent");
                 }
-                if r.jack.status.shut_down.load(Ordering::Relaxed) {
+                if r.jack.status.is_lost() {
                     eprintln!("the JACK server stopped; looking for it again every second");
                     if let Some(gone) = running.take() {
-                        earlier_xruns += gone.jack.status.xruns.load(Ordering::Relaxed);
+                        earlier_xruns += gone.jack.status.xruns();
                         gone.jack.stop();
                     }
                     last_retry = Instant::now();

@@ -7,11 +7,14 @@
 //! silent and a flag is raised, instead of unwinding into JACK.
 
 use crate::engine::{Engine, TimedInput};
+use crate::io::driver::DriverStatus;
+use crate::io::live_input::LiveInput;
 use crate::io::midi::parse_message;
 use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, Port, ProcessHandler, ProcessScope};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 /// Largest JACK period rendered in one engine call; longer periods are rendered in pieces.
 pub const MAX_PERIOD: usize = 8192;
@@ -28,33 +31,25 @@ pub enum JackError {
     Activate(jack::Error),
 }
 
-/// What the JACK thread tells the others, lock-free.
-#[derive(Debug, Default)]
-pub struct JackStatus {
-    pub xruns: AtomicU64,
-    pub cycles: AtomicU64,
-    /// The server went away (shutdown callback).
-    pub shut_down: AtomicBool,
-    /// The engine panicked inside the callback; the output is silent.
-    pub panicked: AtomicBool,
-}
-
 struct Process {
     engine: Engine,
     midi_in: Port<MidiIn>,
     out_l: Port<AudioOut>,
     out_r: Port<AudioOut>,
     interleaved: Box<[f32]>,
-    status: Arc<JackStatus>,
+    status: Arc<DriverStatus>,
+    live_input: Option<Arc<LiveInput>>,
+    sample_rate: u32,
 }
 
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
-        self.status.cycles.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let frames = scope.n_frames() as usize;
         let left = self.out_l.as_mut_slice(scope);
         let right = self.out_r.as_mut_slice(scope);
         if self.status.panicked.load(Ordering::Relaxed) {
+            self.status.cycles.fetch_add(1, Ordering::Relaxed);
             left.fill(0.0);
             right.fill(0.0);
             return Control::Continue;
@@ -62,8 +57,14 @@ impl ProcessHandler for Process {
         let engine = &mut self.engine;
         let interleaved = &mut self.interleaved;
         let midi_in = &self.midi_in;
+        let live_input = &self.live_input;
+        let sample_rate = self.sample_rate;
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let start = engine.clock();
+            if let Some(live) = live_input {
+                live.clock()
+                    .publish(start, started, frames as u32, sample_rate);
+            }
             for event in midi_in.iter(scope) {
                 if let Some(input) = parse_message(event.bytes) {
                     engine.queue_input(TimedInput {
@@ -89,17 +90,19 @@ impl ProcessHandler for Process {
             left.fill(0.0);
             right.fill(0.0);
         }
+        self.status
+            .record_callback(started, frames, self.sample_rate);
         Control::Continue
     }
 }
 
 struct Notifications {
-    status: Arc<JackStatus>,
+    status: Arc<DriverStatus>,
 }
 
 impl jack::NotificationHandler for Notifications {
     unsafe fn shutdown(&mut self, _status: jack::ClientStatus, _reason: &str) {
-        self.status.shut_down.store(true, Ordering::Relaxed);
+        self.status.lost.store(true, Ordering::Relaxed);
     }
 
     fn xrun(&mut self, _: &Client) -> Control {
@@ -111,7 +114,7 @@ impl jack::NotificationHandler for Notifications {
 /// A running JACK client playing the engine.
 pub struct JackSession {
     client: jack::AsyncClient<Notifications, Process>,
-    pub status: Arc<JackStatus>,
+    pub status: Arc<DriverStatus>,
     pub sample_rate: u32,
     pub period: u32,
     pub name: String,
@@ -132,8 +135,14 @@ pub fn open_client(name: &str) -> Result<Client, JackError> {
 
 /// Register `midi_in`, `out_l` and `out_r`, start processing `engine`, and (if `connect`)
 /// connect the outputs to the system playback ports and every physical MIDI output to
-/// `midi_in`.
-pub fn start(client: Client, engine: Engine, connect: bool) -> Result<JackSession, JackError> {
+/// `midi_in`. Each cycle publishes its clock pairing to `live_input`, so input from other
+/// threads (midir, the computer keyboard) can be timed against it.
+pub fn start(
+    client: Client,
+    engine: Engine,
+    connect: bool,
+    live_input: Option<Arc<LiveInput>>,
+) -> Result<JackSession, JackError> {
     let port_error = |port: &str| {
         let port = port.to_string();
         move |source| JackError::Port { port, source }
@@ -150,7 +159,7 @@ pub fn start(client: Client, engine: Engine, connect: bool) -> Result<JackSessio
     let sample_rate = client.sample_rate();
     let period = client.buffer_size();
     let name = client.name().to_string();
-    let status = Arc::new(JackStatus::default());
+    let status = Arc::new(DriverStatus::default());
     let process = Process {
         engine,
         midi_in,
@@ -158,6 +167,8 @@ pub fn start(client: Client, engine: Engine, connect: bool) -> Result<JackSessio
         out_r,
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
+        live_input,
+        sample_rate,
     };
     let client = client
         .activate_async(
