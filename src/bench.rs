@@ -4,8 +4,11 @@
 //! and lead notes held; each block is timed on its own so that the tail (p99.9, max) —
 //! what decides whether a buffer size drops out — is seen, not just the mean.
 
+pub mod callback;
+
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
+use crate::io::driver::thread_cpu_time;
 use crate::preset::Preset;
 use std::time::Instant;
 
@@ -22,23 +25,6 @@ pub struct BlockCost {
     /// Wall-clock p99.9 and maximum: include time the thread was not running.
     pub wall_p999_s: f64,
     pub wall_max_s: f64,
-}
-
-/// CPU time consumed by the calling thread, where the platform has such a clock.
-#[cfg(unix)]
-fn thread_cpu_time() -> Option<f64> {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid, writable timespec and the clock id is a constant.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    (status == 0).then_some(now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9)
-}
-
-#[cfg(not(unix))]
-fn thread_cpu_time() -> Option<f64> {
-    None
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {

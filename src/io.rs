@@ -6,3 +6,4 @@ pub mod jack;
 pub mod latency_probe;
 pub mod live_input;
 pub mod midi;
+pub mod roundtrip;

@@ -58,7 +58,14 @@ fn connect(settings: &SessionSettings, start_bar: u64) -> Result<Running, JackEr
     let client = jack::open_client(&settings.client_name)?;
     let sample_rate = client.sample_rate() as f32;
     let (engine, controller) = build(settings, sample_rate, start_bar);
-    let jack = jack::start(client, engine, settings.connect, None)?;
+    let jack = jack::start(
+        client,
+        engine,
+        jack::StartOptions {
+            connect: settings.connect,
+            ..jack::StartOptions::default()
+        },
+    )?;
     Ok(Running { jack, controller })
 }
 

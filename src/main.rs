@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod commands;
+
 /// A real-time improvisation practice instrument: a 1957 rhythm section vamping on the
 /// cues of "Ascenseur pour l'échafaud".
 #[derive(Parser, Debug)]
@@ -24,33 +26,11 @@ enum Command {
     Render(RenderArgs),
     /// List the presets: name, title, tempo, feel, modes.
     Presets,
-    /// Benchmarks: `dsp` (the engine's cost per block at 32–512 frames, as a share of
-    /// the real-time budget) or `midi-latency` (note-on to first sound through JACK).
-    Bench {
-        /// What to measure: `dsp` (engine cost per block) or `midi-latency` (note-on to
-        /// first sound through JACK).
-        #[arg(default_value = "dsp")]
-        what: String,
-        /// midi-latency: notes to send.
-        #[arg(long, default_value_t = 32)]
-        notes: usize,
-        /// midi-latency: measure another synth or a loopback cable: the MIDI input port to
-        /// send to (default: an ascenseur client started for the measurement).
-        #[arg(long, requires = "audio_source")]
-        midi_target: Option<String>,
-        /// midi-latency: the audio output port to listen to.
-        #[arg(long, requires = "midi_target")]
-        audio_source: Option<String>,
-        /// Preset the band plays while measuring.
-        #[arg(long, default_value = "florence-sur-les-champs-elysees")]
-        preset: String,
-        /// Seconds of audio to time per buffer size.
-        #[arg(long, default_value_t = 30.0)]
-        seconds: f32,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Benchmarks on this machine's sound hardware: `dsp` (callback cost at each buffer
+    /// size, and the smallest that runs without an xrun), `midi-latency` (note-on to
+    /// first sound) and `roundtrip` (audio out to audio in through a loopback).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
     /// Validate a preset file (exit code 2 if it is invalid).
     Check {
         /// The preset file (TOML).
@@ -128,18 +108,7 @@ fn main() -> ExitCode {
         Command::Play(args) => play_command(args),
         Command::Presets => presets_command(),
         Command::Check { file } => check_command(&file),
-        Command::Bench {
-            what,
-            notes,
-            midi_target,
-            audio_source,
-            preset,
-            seconds,
-            json,
-        } => match what.as_str() {
-            "midi-latency" => midi_latency_command(notes, midi_target.zip(audio_source), json),
-            _ => bench_command(&what, &preset, seconds, json),
-        },
+        Command::Bench(bench) => commands::bench::run(bench),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -250,69 +219,6 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> anyhow::Result<()> {
-    if what != "dsp" {
-        anyhow::bail!("unknown bench '{what}' (known: dsp, midi-latency)");
-    }
-    if !(seconds > 0.0 && seconds <= 3600.0) {
-        anyhow::bail!("bad --seconds {seconds}: use more than 0 and at most 3600");
-    }
-    let preset = preset::find(preset_name)?;
-    let mut rows = Vec::new();
-    if !json {
-        println!(
-            "engine CPU time per block as a share of the block's real-time budget\n\
-             ({} with 8 lead notes held, 48 kHz; wall-clock columns include preemption)",
-            preset.title
-        );
-        println!(
-            "{:>7} {:>9} {:>10} {:>10} {:>10} {:>12} {:>10}",
-            "frames", "budget", "median", "p99.9", "max", "wall p99.9", "wall max"
-        );
-    }
-    for frames in [32usize, 64, 128, 256, 512] {
-        let blocks = ((seconds * 48_000.0) as usize / frames).max(100);
-        let cost = ascenseur::bench::measure_blocks(&preset, frames, blocks, 8);
-        if !json {
-            println!(
-                "{:>7} {:>7.2}ms {:>9.2}% {:>9.2}% {:>9.2}% {:>11.2}% {:>9.2}%",
-                frames,
-                cost.budget_s() * 1e3,
-                cost.share(cost.median_s),
-                cost.share(cost.p999_s),
-                cost.share(cost.max_s),
-                cost.share(cost.wall_p999_s),
-                cost.share(cost.wall_max_s)
-            );
-        }
-        rows.push(cost);
-    }
-    if json {
-        let items: Vec<String> = rows
-            .iter()
-            .map(|c| {
-                format!(
-                    "{{\"frames\":{},\"budget_ms\":{:.4},\"median_percent\":{:.3},\"p999_percent\":{:.3},\"max_percent\":{:.3},\"wall_p999_percent\":{:.3},\"wall_max_percent\":{:.3},\"blocks\":{}}}",
-                    c.frames,
-                    c.budget_s() * 1e3,
-                    c.share(c.median_s),
-                    c.share(c.p999_s),
-                    c.share(c.max_s),
-                    c.share(c.wall_p999_s),
-                    c.share(c.wall_max_s),
-                    c.blocks
-                )
-            })
-            .collect();
-        println!(
-            "{{\"bench\":\"dsp\",\"preset\":\"{}\",\"results\":[{}]}}",
-            preset.name,
-            items.join(",")
-        );
-    }
-    Ok(())
-}
-
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     if args.host != "jack" {
         anyhow::bail!(
@@ -342,98 +248,6 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
         .context("installing the Ctrl-C / SIGTERM handler")?;
     ascenseur::live::run_headless(settings, stop)?;
-    Ok(())
-}
-
-fn midi_latency_command(
-    notes: usize,
-    ports: Option<(String, String)>,
-    json: bool,
-) -> anyhow::Result<()> {
-    use ascenseur::io::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
-    if !(1..=10_000).contains(&notes) {
-        anyhow::bail!("bad --notes {notes}: use 1 to 10000");
-    }
-    // Without ports, measure ascenseur itself: a client of its own with the band silent,
-    // so the first sound after a note-on is the lead voice.
-    let own = match &ports {
-        Some(_) => None,
-        None => {
-            let preset = preset::find("generique")?;
-            let settings = ascenseur::live::SessionSettings {
-                arrangement: render::arrangement_for(&preset, &RenderOptions::default())?,
-                seed: 1957,
-                mute: ascenseur::band::Player::ALL.to_vec(),
-                client_name: "ascenseur_bench".into(),
-                connect: false,
-            };
-            Some(ascenseur::live::start_jack(&settings)?)
-        }
-    };
-    let (midi_target, audio_source) = match (&ports, &own) {
-        (Some((midi, audio)), _) => (midi.clone(), audio.clone()),
-        (None, Some(r)) => (
-            format!("{}:midi_in", r.jack.name),
-            format!("{}:out_l", r.jack.name),
-        ),
-        (None, None) => unreachable!("a client was started when no ports were given"),
-    };
-    let options = ProbeOptions {
-        midi_target: midi_target.clone(),
-        audio_source: audio_source.clone(),
-        notes,
-        key: 69,
-        velocity: 100,
-        hold: std::time::Duration::from_millis(250),
-        timeout: std::time::Duration::from_secs(30 + notes as u64),
-        seed: 1957,
-    };
-    if !json {
-        eprintln!(
-            "sending {notes} note-ons to {midi_target}, listening on {audio_source} (threshold {THRESHOLD_DBFS} dBFS)…"
-        );
-    }
-    let report = measure(&options)?;
-    if let Some(r) = own {
-        r.jack.stop();
-    }
-    let received = report.notes.len();
-    if json {
-        println!(
-            "{{\"bench\":\"midi-latency\",\"midi_target\":\"{midi_target}\",\"audio_source\":\"{audio_source}\",\"sample_rate\":{},\"period\":{},\"sent\":{},\"received\":{received},\"xrun_notes\":{},\"min_frames\":{},\"avg_frames\":{:.3},\"max_frames\":{},\"jitter_frames\":{},\"min_ms\":{:.4},\"avg_ms\":{:.4},\"max_ms\":{:.4},\"jitter_ms\":{:.4}}}",
-            report.sample_rate,
-            report.period,
-            report.sent,
-            report.xrun_notes(),
-            report.min(),
-            report.mean(),
-            report.max(),
-            report.jitter(),
-            report.ms(report.min() as f64),
-            report.ms(report.mean()),
-            report.ms(report.max() as f64),
-            report.ms(report.jitter() as f64),
-        );
-    } else {
-        println!(
-            "MIDI note-on to first sample above {THRESHOLD_DBFS} dBFS, {} Hz, {} frames per period",
-            report.sample_rate, report.period
-        );
-        println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
-        for (label, frames) in [
-            ("min", report.min() as f64),
-            ("avg", report.mean()),
-            ("max", report.max() as f64),
-            ("jitter", report.jitter() as f64),
-        ] {
-            println!("{label:>10} {frames:>10.1} {:>10.3}", report.ms(frames));
-        }
-        println!(
-            "messages sent {} · received {received} · disturbed by xruns {} (left out of the figures)",
-            report.sent,
-            report.xrun_notes()
-        );
-    }
     Ok(())
 }
 

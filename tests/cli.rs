@@ -154,7 +154,7 @@ fn bad_arguments_name_the_bad_value() {
 #[test]
 fn bench_dsp_reports_every_buffer_size_as_json() {
     let output = ascenseur()
-        .args(["bench", "dsp", "--seconds", "0.05", "--json"])
+        .args(["bench", "dsp", "--offline", "--seconds", "0.05", "--json"])
         .assert()
         .success();
     let text = String::from_utf8_lossy(&output.get_output().stdout).to_string();

@@ -7,7 +7,7 @@
 //! silent and a flag is raised, instead of unwinding into JACK.
 
 use crate::engine::{Engine, TimedInput};
-use crate::io::driver::DriverStatus;
+use crate::io::driver::{CostRecorder, DriverStatus};
 use crate::io::live_input::LiveInput;
 use crate::io::midi::parse_message;
 use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, Port, ProcessHandler, ProcessScope};
@@ -39,12 +39,16 @@ struct Process {
     interleaved: Box<[f32]>,
     status: Arc<DriverStatus>,
     live_input: Option<Arc<LiveInput>>,
+    costs: Option<CostRecorder>,
     sample_rate: u32,
 }
 
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let started = Instant::now();
+        if let Some(costs) = &mut self.costs {
+            costs.begin();
+        }
         let frames = scope.n_frames() as usize;
         let left = self.out_l.as_mut_slice(scope);
         let right = self.out_r.as_mut_slice(scope);
@@ -92,6 +96,9 @@ impl ProcessHandler for Process {
         }
         self.status
             .record_callback(started, frames, self.sample_rate);
+        if let Some(costs) = &mut self.costs {
+            costs.end(frames);
+        }
         Control::Continue
     }
 }
@@ -133,16 +140,30 @@ pub fn open_client(name: &str) -> Result<Client, JackError> {
     Ok(client)
 }
 
-/// Register `midi_in`, `out_l` and `out_r`, start processing `engine`, and (if `connect`)
-/// connect the outputs to the system playback ports and every physical MIDI output to
-/// `midi_in`. Each cycle publishes its clock pairing to `live_input`, so input from other
-/// threads (midir, the computer keyboard) can be timed against it.
+/// How a client is started.
+#[derive(Default)]
+pub struct StartOptions {
+    /// Connect the outputs to the system playback ports and every physical MIDI output to
+    /// `midi_in`.
+    pub connect: bool,
+    /// Each cycle publishes its clock pairing here, so input from other threads (midir,
+    /// the computer keyboard) can be timed against it.
+    pub live_input: Option<Arc<LiveInput>>,
+    /// Log each cycle's cost (benches).
+    pub costs: Option<CostRecorder>,
+}
+
+/// Register `midi_in`, `out_l` and `out_r` and start processing `engine`.
 pub fn start(
     client: Client,
     engine: Engine,
-    connect: bool,
-    live_input: Option<Arc<LiveInput>>,
+    options: StartOptions,
 ) -> Result<JackSession, JackError> {
+    let StartOptions {
+        connect,
+        live_input,
+        costs,
+    } = options;
     let port_error = |port: &str| {
         let port = port.to_string();
         move |source| JackError::Port { port, source }
@@ -168,6 +189,7 @@ pub fn start(
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
         live_input,
+        costs,
         sample_rate,
     };
     let client = client
@@ -217,6 +239,17 @@ pub fn start(
 }
 
 impl JackSession {
+    /// Ask the server for another period size (as `jack_bufsize` does); every client
+    /// of the server gets it.
+    pub fn set_buffer_size(&self, frames: u32) -> Result<(), jack::Error> {
+        self.client.as_client().set_buffer_size(frames)
+    }
+
+    /// The server's current period size.
+    pub fn buffer_size(&self) -> u32 {
+        self.client.as_client().buffer_size()
+    }
+
     /// Stop processing and close the client.
     pub fn stop(self) {
         // Deactivation fails only when the server is already gone; nothing left to do then.

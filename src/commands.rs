@@ -1,0 +1,3 @@
+//! The subcommands too large to sit in `main.rs`.
+
+pub mod bench;

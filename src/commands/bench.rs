@@ -1,0 +1,456 @@
+//! `ascenseur bench`: the engine's cost in a real callback, MIDI-to-sound latency, and
+//! audio round-trip latency, each as a table or `--json`.
+
+use anyhow::Context;
+use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
+use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
+use ascenseur::preset;
+use ascenseur::render::{self, RenderOptions};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Callback cost at each buffer size the audio device offers (median, p99.9 and max
+    /// as a share of the buffer's time), and the smallest buffer that runs 30 s with no
+    /// xrun. `--offline` times the engine alone on this thread instead.
+    Dsp(DspArgs),
+    /// Note-on to first sound above -50 dBFS through JACK MIDI: by default of an
+    /// ascenseur client started for the measurement, or of any synth or loopback cable.
+    MidiLatency(MidiLatencyArgs),
+    /// Audio out, through a loopback cable, back in: the total round trip in frames and
+    /// ms, as `jack_iodelay` measures it.
+    Roundtrip(RoundtripArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DspArgs {
+    /// Audio host: "jack" for a JACK server (its period size is stepped through the
+    /// sizes and restored afterwards).
+    #[arg(long)]
+    host: Option<String>,
+    /// Buffer sizes to measure, comma-separated (default: every size the device offers).
+    #[arg(long, value_delimiter = ',')]
+    buffers: Vec<u32>,
+    /// Seconds each buffer size plays. A size is called safe after 30 s with no xrun.
+    #[arg(long, default_value_t = 30.0)]
+    seconds: f64,
+    /// Time the engine alone on this thread, without a device, at 32–512 frames.
+    #[arg(long)]
+    offline: bool,
+    /// Do not connect the outputs to the system playback ports.
+    #[arg(long)]
+    no_connect: bool,
+    /// Preset the band plays while measuring.
+    #[arg(long, default_value = "florence-sur-les-champs-elysees")]
+    preset: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MidiLatencyArgs {
+    /// Notes to send.
+    #[arg(long, default_value_t = 32)]
+    notes: usize,
+    /// Measure another synth or a loopback cable: the MIDI input port to send to
+    /// (default: an ascenseur client started for the measurement).
+    #[arg(long, requires = "audio_source")]
+    midi_target: Option<String>,
+    /// The audio output port to listen to.
+    #[arg(long, requires = "midi_target")]
+    audio_source: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RoundtripArgs {
+    /// The playback port the signal goes out of (default: the first physical one).
+    #[arg(long, requires = "capture", conflicts_with = "graph")]
+    playback: Option<String>,
+    /// The capture port it comes back into (default: the first physical one).
+    #[arg(long, requires = "playback", conflicts_with = "graph")]
+    capture: Option<String>,
+    /// Loop the signal inside the JACK graph instead of through a cable (checks the
+    /// measurement itself: one period).
+    #[arg(long)]
+    graph: bool,
+    /// Bursts to send, a quarter second apart.
+    #[arg(long, default_value_t = 16)]
+    bursts: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Dsp(args) => dsp(args),
+        BenchCommand::MidiLatency(args) => midi_latency_command(
+            args.notes,
+            args.midi_target.zip(args.audio_source),
+            args.json,
+        ),
+        BenchCommand::Roundtrip(args) => roundtrip_command(args),
+    }
+}
+
+fn dsp(args: DspArgs) -> anyhow::Result<()> {
+    if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
+        anyhow::bail!(
+            "bad --seconds {}: use more than 0 and at most 3600",
+            args.seconds
+        );
+    }
+    callback::validate_buffers(&args.buffers)?;
+    if args.offline {
+        return offline_dsp(&args);
+    }
+    let host = args.host.as_deref().unwrap_or("");
+    if !host.eq_ignore_ascii_case("jack") {
+        anyhow::bail!(
+            "bench dsp on the host '{host}' is not available: use --host jack, or --offline to time the engine without a device"
+        );
+    }
+    let preset = preset::find(&args.preset)?;
+    let buffers = if args.buffers.is_empty() {
+        callback::JACK_BUFFER_SIZES.to_vec()
+    } else {
+        args.buffers.clone()
+    };
+    let stop = stop_on_signal()?;
+    let bar = progress_bar(args.json, "measuring callbacks");
+    let report = callback::measure_jack(
+        &preset,
+        &buffers,
+        args.seconds,
+        !args.no_connect,
+        &stop,
+        |done, total| {
+            bar.set_length((total * 10.0) as u64);
+            bar.set_position((done * 10.0) as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    print_callback_report(&report, &preset.title, args.json)
+}
+
+fn stop_on_signal() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("installing the Ctrl-C / SIGTERM handler")?;
+    Ok(stop)
+}
+
+fn progress_bar(hidden: bool, message: &str) -> indicatif::ProgressBar {
+    if hidden {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(1);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% ({eta} left)")
+            .expect("static progress template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message.to_string());
+    bar
+}
+
+fn print_callback_report(report: &CallbackReport, title: &str, json: bool) -> anyhow::Result<()> {
+    let smallest_clean = report.smallest_clean();
+    let smallest_without_xrun = report.smallest_without_xrun();
+    if json {
+        let runs: Vec<serde_json::Value> = report
+            .runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "frames": r.frames,
+                    "sample_rate": r.sample_rate,
+                    "budget_ms": r.budget_s() * 1e3,
+                    "callbacks": r.callbacks,
+                    "median_percent": r.share(r.median_s),
+                    "p999_percent": r.share(r.p999_s),
+                    "max_percent": r.share(r.max_s),
+                    "wall_max_percent": r.share(r.wall_max_s),
+                    "xruns": r.xruns,
+                    "seconds": r.seconds,
+                    "refused": r.refused,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "bench": "dsp",
+            "host": report.host,
+            "device": report.device,
+            "seconds_per_size": report.seconds_per_size,
+            "smallest_clean_buffer": smallest_clean,
+            "smallest_buffer_without_xrun": smallest_without_xrun,
+            "results": runs,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    println!(
+        "callback CPU time as a share of each buffer's time, {} · {}\n({title} with 8 lead notes held, {:.0} s per size)",
+        report.host, report.device, report.seconds_per_size
+    );
+    println!(
+        "{:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6}",
+        "frames", "budget", "median", "p99.9", "max", "wall max", "callbacks", "xruns"
+    );
+    for r in &report.runs {
+        if let Some(why) = &r.refused {
+            println!("{:>7} refused: {why}", r.frames);
+            continue;
+        }
+        println!(
+            "{:>7} {:>7.2}ms {:>8.2}% {:>8.2}% {:>8.2}% {:>8.2}% {:>10} {:>6}",
+            r.frames,
+            r.budget_s() * 1e3,
+            r.share(r.median_s),
+            r.share(r.p999_s),
+            r.share(r.max_s),
+            r.share(r.wall_max_s),
+            r.callbacks,
+            r.xruns
+        );
+    }
+    let rate = report.runs.first().map_or(48_000, |r| r.sample_rate);
+    match (smallest_clean, smallest_without_xrun) {
+        (Some(frames), _) => println!(
+            "smallest buffer with no xrun in {} s: {frames} frames ({:.2} ms)",
+            SAFE_RUN.as_secs(),
+            f64::from(frames) * 1e3 / f64::from(rate)
+        ),
+        (None, Some(frames)) => println!(
+            "smallest buffer with no xrun: {frames} frames ({:.2} ms) over {:.0} s — run with --seconds 30 to call it safe",
+            f64::from(frames) * 1e3 / f64::from(rate),
+            report.seconds_per_size
+        ),
+        (None, None) => println!("every buffer size had xruns"),
+    }
+    Ok(())
+}
+
+fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
+    let preset = preset::find(&args.preset)?;
+    let sizes: Vec<usize> = if args.buffers.is_empty() {
+        vec![32, 64, 128, 256, 512]
+    } else {
+        args.buffers.iter().map(|&b| b as usize).collect()
+    };
+    let mut rows = Vec::new();
+    if !args.json {
+        println!(
+            "engine CPU time per block as a share of the block's real-time budget\n\
+             ({} with 8 lead notes held, 48 kHz, offline; wall-clock columns include preemption)",
+            preset.title
+        );
+        println!(
+            "{:>7} {:>9} {:>10} {:>10} {:>10} {:>12} {:>10}",
+            "frames", "budget", "median", "p99.9", "max", "wall p99.9", "wall max"
+        );
+    }
+    for frames in sizes {
+        let blocks = ((args.seconds * 48_000.0) as usize / frames).max(100);
+        let cost = ascenseur::bench::measure_blocks(&preset, frames, blocks, 8);
+        if !args.json {
+            println!(
+                "{:>7} {:>7.2}ms {:>9.2}% {:>9.2}% {:>9.2}% {:>11.2}% {:>9.2}%",
+                frames,
+                cost.budget_s() * 1e3,
+                cost.share(cost.median_s),
+                cost.share(cost.p999_s),
+                cost.share(cost.max_s),
+                cost.share(cost.wall_p999_s),
+                cost.share(cost.wall_max_s)
+            );
+        }
+        rows.push(cost);
+    }
+    if args.json {
+        let results: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "frames": c.frames,
+                    "budget_ms": c.budget_s() * 1e3,
+                    "median_percent": c.share(c.median_s),
+                    "p999_percent": c.share(c.p999_s),
+                    "max_percent": c.share(c.max_s),
+                    "wall_p999_percent": c.share(c.wall_p999_s),
+                    "wall_max_percent": c.share(c.wall_max_s),
+                    "blocks": c.blocks,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "bench": "dsp",
+            "host": "offline",
+            "preset": preset.name,
+            "results": results,
+        });
+        println!("{value}");
+    }
+    Ok(())
+}
+
+fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
+    if !(1..=1000).contains(&args.bursts) {
+        anyhow::bail!("bad --bursts {}: use 1 to 1000", args.bursts);
+    }
+    let loopback = match (args.graph, args.playback, args.capture) {
+        (true, _, _) => Loopback::Graph,
+        (false, Some(playback), Some(capture)) => Loopback::Ports { playback, capture },
+        _ => Loopback::Physical,
+    };
+    let options = RoundtripOptions {
+        loopback,
+        bursts: args.bursts,
+        ..RoundtripOptions::default()
+    };
+    let bar = progress_bar(args.json, "sending bursts");
+    bar.set_length(args.bursts as u64);
+    let report = roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64))?;
+    bar.finish_and_clear();
+    if args.json {
+        let value = serde_json::json!({
+            "bench": "roundtrip",
+            "sample_rate": report.sample_rate,
+            "period": report.period,
+            "playback_port": report.playback_port,
+            "capture_port": report.capture_port,
+            "sent": report.sent,
+            "received": report.delays.len(),
+            "min_frames": report.min(),
+            "median_frames": report.median(),
+            "max_frames": report.max(),
+            "min_ms": report.ms(report.min()),
+            "median_ms": report.ms(report.median()),
+            "max_ms": report.ms(report.max()),
+            "reported_frames": report.reported_frames,
+            "xruns": report.xruns,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    println!(
+        "round trip {} -> {}, {} Hz, {} frames per period",
+        report.playback_port, report.capture_port, report.sample_rate, report.period
+    );
+    println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
+    for (label, frames) in [
+        ("min", report.min()),
+        ("median", report.median()),
+        ("max", report.max()),
+    ] {
+        println!("{label:>10} {frames:>10} {:>10.3}", report.ms(frames));
+    }
+    println!(
+        "bursts sent {} · received {} · xruns {} · the ports report {} frames ({:.3} ms), so the loop adds {} frames",
+        report.sent,
+        report.delays.len(),
+        report.xruns,
+        report.reported_frames,
+        report.ms(u64::from(report.reported_frames)),
+        report.median() as i64 - i64::from(report.reported_frames),
+    );
+    Ok(())
+}
+
+fn midi_latency_command(
+    notes: usize,
+    ports: Option<(String, String)>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use ascenseur::io::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
+    if !(1..=10_000).contains(&notes) {
+        anyhow::bail!("bad --notes {notes}: use 1 to 10000");
+    }
+    // Without ports, measure ascenseur itself: a client of its own with the band silent,
+    // so the first sound after a note-on is the lead voice.
+    let own = match &ports {
+        Some(_) => None,
+        None => {
+            let preset = preset::find("generique")?;
+            let settings = ascenseur::live::SessionSettings {
+                arrangement: render::arrangement_for(&preset, &RenderOptions::default())?,
+                seed: 1957,
+                mute: ascenseur::band::Player::ALL.to_vec(),
+                client_name: "ascenseur_bench".into(),
+                connect: false,
+            };
+            Some(ascenseur::live::start_jack(&settings)?)
+        }
+    };
+    let (midi_target, audio_source) = match (&ports, &own) {
+        (Some((midi, audio)), _) => (midi.clone(), audio.clone()),
+        (None, Some(r)) => (
+            format!("{}:midi_in", r.jack.name),
+            format!("{}:out_l", r.jack.name),
+        ),
+        (None, None) => unreachable!("a client was started when no ports were given"),
+    };
+    let options = ProbeOptions {
+        midi_target: midi_target.clone(),
+        audio_source: audio_source.clone(),
+        notes,
+        key: 69,
+        velocity: 100,
+        hold: std::time::Duration::from_millis(250),
+        timeout: std::time::Duration::from_secs(30 + notes as u64),
+        seed: 1957,
+    };
+    if !json {
+        eprintln!(
+            "sending {notes} note-ons to {midi_target}, listening on {audio_source} (threshold {THRESHOLD_DBFS} dBFS)…"
+        );
+    }
+    let report = measure(&options)?;
+    if let Some(r) = own {
+        r.jack.stop();
+    }
+    let received = report.notes.len();
+    if json {
+        println!(
+            "{{\"bench\":\"midi-latency\",\"midi_target\":\"{midi_target}\",\"audio_source\":\"{audio_source}\",\"sample_rate\":{},\"period\":{},\"sent\":{},\"received\":{received},\"xrun_notes\":{},\"min_frames\":{},\"avg_frames\":{:.3},\"max_frames\":{},\"jitter_frames\":{},\"min_ms\":{:.4},\"avg_ms\":{:.4},\"max_ms\":{:.4},\"jitter_ms\":{:.4}}}",
+            report.sample_rate,
+            report.period,
+            report.sent,
+            report.xrun_notes(),
+            report.min(),
+            report.mean(),
+            report.max(),
+            report.jitter(),
+            report.ms(report.min() as f64),
+            report.ms(report.mean()),
+            report.ms(report.max() as f64),
+            report.ms(report.jitter() as f64),
+        );
+    } else {
+        println!(
+            "MIDI note-on to first sample above {THRESHOLD_DBFS} dBFS, {} Hz, {} frames per period",
+            report.sample_rate, report.period
+        );
+        println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
+        for (label, frames) in [
+            ("min", report.min() as f64),
+            ("avg", report.mean()),
+            ("max", report.max() as f64),
+            ("jitter", report.jitter() as f64),
+        ] {
+            println!("{label:>10} {frames:>10.1} {:>10.3}", report.ms(frames));
+        }
+        println!(
+            "messages sent {} · received {received} · disturbed by xruns {} (left out of the figures)",
+            report.sent,
+            report.xrun_notes()
+        );
+    }
+    Ok(())
+}

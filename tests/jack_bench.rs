@@ -1,0 +1,154 @@
+//! The hardware benches against a real JACK server (dummy driver): `bench dsp` steps the
+//! server's period through the sizes and puts it back; `bench roundtrip` measures the
+//! same loop as JACK's own `jack_iodelay`.
+//!
+//! Without `jackd` the test is skipped, except under `CI=true`, where it fails.
+
+#[path = "support/jack_server.rs"]
+mod jack_server;
+
+use jack_server::{JackServer, Running, jack_available, unique};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn benches_on_a_jack_server() {
+    if !jack_available() {
+        return;
+    }
+    bench_dsp_measures_each_period_size_and_restores_the_server();
+    bench_roundtrip_measures_what_jack_iodelay_measures();
+}
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn bench_dsp_measures_each_period_size_and_restores_the_server() {
+    let server = JackServer::start(&unique("bench-dsp"));
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args([
+            "bench",
+            "dsp",
+            "--host",
+            "jack",
+            "--buffers",
+            "32,128",
+            "--seconds",
+            "1.5",
+            "--no-connect",
+            "--json",
+        ])
+        .output()
+        .expect("run bench dsp");
+    let report = json(&output);
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "{report}");
+    for (row, frames) in results.iter().zip([32u64, 128]) {
+        assert_eq!(row["frames"].as_u64(), Some(frames), "{row}");
+        // The period really changed: about 1.5 s worth of callbacks of this size (a
+        // loaded machine loses some cycles to xruns).
+        let expected = 1.5 * 48_000.0 / frames as f64;
+        let callbacks = row["callbacks"].as_f64().unwrap();
+        assert!(
+            callbacks > expected * 0.5 && callbacks < expected * 1.1,
+            "{callbacks} callbacks of {frames} frames in 1.5 s: {row}"
+        );
+        let median = row["median_percent"].as_f64().unwrap();
+        let max = row["max_percent"].as_f64().unwrap();
+        assert!(median > 0.0 && median <= max, "{row}");
+        assert!(row["xruns"].as_u64().is_some(), "{row}");
+    }
+    // 1.5 s is too short to call any size safe.
+    assert!(report["smallest_clean_buffer"].is_null(), "{report}");
+    let period = server
+        .command("jack_bufsize")
+        .output()
+        .expect("jack_bufsize");
+    assert_eq!(
+        String::from_utf8_lossy(&period.stdout).trim(),
+        "64",
+        "the server's period was not restored"
+    );
+}
+
+/// `jack_iodelay`'s figure for a loop from its output to its input, in frames.
+fn jack_iodelay_frames(server: &JackServer) -> Option<f64> {
+    // Line-buffered: jack_iodelay prints to a pipe in blocks, lost when it is stopped.
+    let child = server
+        .command("stdbuf")
+        .args(["-oL", "jack_iodelay"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start jack_iodelay");
+    let mut running = Running(child);
+    server.wait_for_port("jack_delay:out", Duration::from_secs(10));
+    let connected = server
+        .command("jack_connect")
+        .args(["jack_delay:out", "jack_delay:in"])
+        .status()
+        .expect("jack_connect");
+    assert!(connected.success());
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &running.0.id().to_string()])
+        .status();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        if let Ok(Some(_)) = running.0.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    running.0.stdout.take()?.read_to_string(&mut text).ok()?;
+    // Lines like "    64.000 frames      1.333 ms total roundtrip latency", separated by
+    // carriage returns.
+    text.split(['\r', '\n'])
+        .filter(|line| line.contains("total roundtrip latency"))
+        .filter_map(|line| line.split_whitespace().next()?.parse::<f64>().ok())
+        .last()
+}
+
+fn bench_roundtrip_measures_what_jack_iodelay_measures() {
+    let server = JackServer::start(&unique("roundtrip"));
+    let reference = jack_iodelay_frames(&server).expect("jack_iodelay measured nothing");
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "roundtrip", "--graph", "--bursts", "6", "--json"])
+        .output()
+        .expect("run bench roundtrip");
+    let report = json(&output);
+    eprintln!("jack_iodelay {reference} frames; ascenseur {report}");
+    assert_eq!(report["sent"].as_u64(), Some(6), "{report}");
+    assert!(report["received"].as_u64().unwrap() >= 5, "{report}");
+    assert_eq!(
+        report["median_frames"].as_f64(),
+        Some(reference),
+        "ascenseur and jack_iodelay disagree: {report}"
+    );
+    assert_eq!(report["min_frames"], report["max_frames"], "{report}");
+
+    // Without a cable the signal never comes back, and the error says what to check.
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "roundtrip", "--bursts", "2"])
+        .output()
+        .expect("run bench roundtrip");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("loopback cable"), "{stderr}");
+}
