@@ -117,10 +117,9 @@ fn jack_iodelay_frames(server: &JackServer) -> Option<f64> {
     running.0.stdout.take()?.read_to_string(&mut text).ok()?;
     // Lines like "    64.000 frames      1.333 ms total roundtrip latency", separated by
     // carriage returns.
-    text.split(['\r', '\n'])
+    text.rsplit(['\r', '\n'])
         .filter(|line| line.contains("total roundtrip latency"))
-        .filter_map(|line| line.split_whitespace().next()?.parse::<f64>().ok())
-        .last()
+        .find_map(|line| line.split_whitespace().next()?.parse::<f64>().ok())
 }
 
 fn bench_roundtrip_measures_what_jack_iodelay_measures() {
