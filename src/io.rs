@@ -1,6 +1,7 @@
 //! Everything that talks to the outside world in real time: MIDI bytes in, JACK, MIDI
 //! keyboards through the OS, the computer keyboard, input from other threads.
 
+pub mod computer_keys;
 pub mod driver;
 pub mod jack;
 pub mod latency_probe;
