@@ -1,9 +1,11 @@
-//! Everything that talks to the outside world in real time: MIDI bytes in, JACK, input
-//! from other threads.
+//! Everything that talks to the outside world in real time: MIDI bytes in, JACK, MIDI
+//! keyboards through the OS, the computer keyboard, input from other threads.
 
+pub mod computer_keys;
 pub mod driver;
 pub mod jack;
 pub mod latency_probe;
 pub mod live_input;
 pub mod midi;
+pub mod midi_input;
 pub mod roundtrip;

@@ -1,6 +1,8 @@
 //! The `ascenseur` command: render, presets, check.
 
 use anyhow::Context;
+use ascenseur::io::live_input::MidiTiming;
+use ascenseur::io::midi_input::PortSelection;
 use ascenseur::preset::{self, PresetError};
 use ascenseur::render::{self, RenderError, RenderOptions};
 use clap::{Parser, Subcommand};
@@ -56,8 +58,34 @@ struct PlayArgs {
     /// JACK client name.
     #[arg(long, default_value = "ascenseur")]
     client_name: String,
+    /// The MIDI input to play from: its name, its index in the list of MIDI inputs, or a
+    /// unique part of its name; reconnected when it comes back (default: every hardware
+    /// MIDI input, as they come and go).
+    #[arg(long, value_name = "PORT")]
+    midi: Option<String>,
+    /// When MIDI keyboard notes sound: "immediate" (lowest latency, up to a block of
+    /// jitter) or "stable" (constant latency, one block more).
+    #[arg(long, value_name = "TIMING", default_value = "immediate", value_parser = MidiTiming::parse)]
+    midi_timing: MidiTiming,
+    /// Do not create the virtual MIDI input "ascenseur:in" that other programs can play
+    /// into.
+    #[arg(long)]
+    no_virtual_port: bool,
     #[command(flatten)]
     band: BandArgs,
+}
+
+impl PlayArgs {
+    /// Which MIDI inputs to connect, from `--midi`.
+    fn midi_ports(&self) -> anyhow::Result<PortSelection> {
+        match self.midi.as_deref() {
+            None => Ok(PortSelection::AllHardware),
+            Some(name) if name.trim().is_empty() => anyhow::bail!(
+                "bad --midi '{name}': give a MIDI input's name, index or part of its name"
+            ),
+            Some(name) => Ok(PortSelection::Named(name.to_string())),
+        }
+    }
 }
 
 /// How the band plays, for `play` and `render` alike.
@@ -229,6 +257,8 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     if !args.headless {
         anyhow::bail!("the console is not built yet: run with --headless");
     }
+    // Validated now; MIDI input through the OS joins the session with the console.
+    let _midi_input = (args.midi_ports()?, args.midi_timing, !args.no_virtual_port);
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
         tempo: args.band.tempo,

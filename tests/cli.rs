@@ -152,6 +152,22 @@ fn bad_arguments_name_the_bad_value() {
 }
 
 #[test]
+fn bad_midi_play_options_name_the_bad_value_and_the_choices() {
+    ascenseur()
+        .args(["play", "--headless", "--midi-timing", "late"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("'late'").and(predicate::str::contains("immediate, stable")),
+        );
+    ascenseur()
+        .args(["play", "--headless", "--midi", " "])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad --midi ' '"));
+}
+
+#[test]
 fn bench_dsp_reports_every_buffer_size_as_json() {
     let output = ascenseur()
         .args(["bench", "dsp", "--offline", "--seconds", "0.05", "--json"])
