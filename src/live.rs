@@ -1,35 +1,143 @@
 //! Playing live: the session that outlives its audio connection.
 //!
-//! The main thread owns the session: it builds an engine for the chosen preset, hands it
-//! to a driver (JACK for now), prints status, and when the server goes away keeps the
-//! session — preset, tempo, mutes, position in the form — and rebuilds the engine there
-//! when a server is back. Held notes are released by the loss itself (the new engine
-//! starts with none).
+//! A [`Session`] owns the engine's controller, the audio driver (native JACK, or a
+//! device through cpal) and the [`LiveInput`] every non-audio input source sends to. The
+//! main thread (headless loop or console) calls [`Session::poll`] a few dozen times a
+//! second: it drains telemetry, notices a lost server or device, and retries every second;
+//! when the audio comes back it rebuilds the engine at the next bar of the form with the
+//! tempo, mutes and lead voice the player had. Held notes are released by the loss
+//! itself (the new engine starts with none).
 
 use crate::band::{Arrangement, Player};
 use crate::engine::{Command, Engine, EngineConfig, EngineController, Telemetry};
+use crate::io::driver::DriverStatus;
 use crate::io::jack::{self, JackError, JackSession};
+use crate::io::live_input::LiveInput;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How often a lost server is looked for again.
+/// How often a lost server or device is looked for again.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Everything needed to (re)build the engine.
+/// Which audio driver plays the session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AudioHost {
+    /// Native JACK: one client owning the MIDI input and the audio outputs.
+    #[default]
+    Jack,
+}
+
+/// Everything needed to (re)build the engine and its driver.
 #[derive(Clone)]
 pub struct SessionSettings {
     pub arrangement: Arrangement,
     pub seed: u64,
     pub mute: Vec<Player>,
+    pub host: AudioHost,
     pub client_name: String,
     pub connect: bool,
 }
 
-/// A session connected to JACK: the driver and the engine's controller.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Jack(#[from] JackError),
+}
+
+/// The driver playing the engine now.
+pub enum Driver {
+    Jack(JackSession),
+}
+
+impl Driver {
+    pub fn status(&self) -> &Arc<DriverStatus> {
+        match self {
+            Driver::Jack(j) => &j.status,
+        }
+    }
+
+    /// Host, device, rate, buffer and its latency, and connections, on one line.
+    pub fn describe(&self) -> String {
+        match self {
+            Driver::Jack(j) => format!(
+                "JACK client '{}' at {} Hz, {} frames per period ({:.2} ms){}",
+                j.name,
+                j.sample_rate,
+                j.period,
+                j.period as f64 * 1e3 / j.sample_rate as f64,
+                if j.connected.is_empty() {
+                    String::from(", not connected")
+                } else {
+                    format!(", connected {}", j.connected.join(", "))
+                }
+            ),
+        }
+    }
+
+    /// What the console shows: host, device, rate, buffer frames.
+    pub fn summary(&self) -> DriverSummary {
+        match self {
+            Driver::Jack(j) => DriverSummary {
+                host: "JACK".into(),
+                device: j.name.clone(),
+                sample_rate: j.sample_rate,
+                buffer: j.period,
+            },
+        }
+    }
+
+    fn stop(self) {
+        match self {
+            Driver::Jack(j) => j.stop(),
+        }
+    }
+}
+
+/// The driver's vital figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverSummary {
+    pub host: String,
+    pub device: String,
+    pub sample_rate: u32,
+    pub buffer: u32,
+}
+
+impl DriverSummary {
+    pub fn buffer_ms(&self) -> f64 {
+        f64::from(self.buffer) * 1e3 / f64::from(self.sample_rate.max(1))
+    }
+}
+
+/// A connected engine: its driver and controller.
 pub struct Running {
-    pub jack: JackSession,
+    pub driver: Driver,
     pub controller: EngineController,
+}
+
+/// Something the player should be told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The server or device went away; retrying.
+    Lost(String),
+    /// Back, resuming at this bar (1-based).
+    Resumed { description: String, bar: u64 },
+    /// The engine failed inside the callback; output is silent.
+    EngineFailed,
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Lost(what) => write!(f, "{what} stopped; looking for it again every second"),
+            Notice::Resumed { description, bar } => {
+                write!(f, "audio is back: {description} — resuming at bar {bar}")
+            }
+            Notice::EngineFailed => {
+                f.write_str("the engine failed inside the audio callback; output is silent")
+            }
+        }
+    }
 }
 
 fn build(
@@ -49,52 +157,192 @@ fn build(
     (engine, controller)
 }
 
-/// Build the engine for `settings` and start it on the default JACK server.
-pub fn start_jack(settings: &SessionSettings) -> Result<Running, JackError> {
-    connect(settings, 0)
-}
-
-fn connect(settings: &SessionSettings, start_bar: u64) -> Result<Running, JackError> {
-    let client = jack::open_client(&settings.client_name)?;
-    let sample_rate = client.sample_rate() as f32;
-    let (engine, controller) = build(settings, sample_rate, start_bar);
-    let jack = jack::start(
-        client,
-        engine,
-        jack::StartOptions {
-            connect: settings.connect,
-            ..jack::StartOptions::default()
-        },
-    )?;
-    Ok(Running { jack, controller })
-}
-
-fn describe(running: &Running) -> String {
-    let j = &running.jack;
-    format!(
-        "JACK client '{}' at {} Hz, {} frames per period ({:.2} ms){}",
-        j.name,
-        j.sample_rate,
-        j.period,
-        j.period as f64 * 1e3 / j.sample_rate as f64,
-        if j.connected.is_empty() {
-            String::from(", not connected")
-        } else {
-            format!(", connected {}", j.connected.join(", "))
-        }
-    )
-}
-
-fn status_line(
+/// Build the engine for `settings` and start its driver, routing `live_input` to it.
+fn connect(
     settings: &SessionSettings,
-    running: &Running,
-    telemetry: &Telemetry,
+    start_bar: u64,
+    live_input: &Arc<LiveInput>,
+) -> Result<Running, LiveError> {
+    match &settings.host {
+        AudioHost::Jack => {
+            let client = jack::open_client(&settings.client_name)?;
+            let (engine, mut controller) = build(settings, client.sample_rate() as f32, start_bar);
+            if let Some(producer) = controller.take_input() {
+                live_input.attach(producer);
+            }
+            let session = jack::start(
+                client,
+                engine,
+                jack::StartOptions {
+                    connect: settings.connect,
+                    live_input: Some(Arc::clone(live_input)),
+                    ..jack::StartOptions::default()
+                },
+            )?;
+            Ok(Running {
+                driver: Driver::Jack(session),
+                controller,
+            })
+        }
+    }
+}
+
+/// Build the engine for `settings` and start it on the default JACK server, without a
+/// session around it (benches).
+pub fn start_jack(
+    settings: &SessionSettings,
+) -> Result<(JackSession, EngineController), LiveError> {
+    let settings = SessionSettings {
+        host: AudioHost::Jack,
+        ..settings.clone()
+    };
+    match connect(&settings, 0, &Arc::new(LiveInput::new()))? {
+        Running {
+            driver: Driver::Jack(jack),
+            controller,
+        } => Ok((jack, controller)),
+    }
+}
+
+/// A live session.
+pub struct Session {
+    settings: SessionSettings,
+    live_input: Arc<LiveInput>,
+    running: Option<Running>,
+    last_telemetry: Option<Telemetry>,
+    /// Xruns of connections already lost, so the count shown covers the whole session.
     earlier_xruns: u64,
-) -> String {
-    let arrangement = &settings.arrangement;
+    reported_panic: bool,
+    last_retry: Instant,
+}
+
+impl Session {
+    /// Connect for the first time; an error here is the user's to fix (no server, bad
+    /// device), so it is returned rather than retried.
+    pub fn start(settings: SessionSettings) -> Result<Session, LiveError> {
+        let live_input = Arc::new(LiveInput::new());
+        let running = connect(&settings, 0, &live_input)?;
+        Ok(Session {
+            settings,
+            live_input,
+            running: Some(running),
+            last_telemetry: None,
+            earlier_xruns: 0,
+            reported_panic: false,
+            last_retry: Instant::now(),
+        })
+    }
+
+    /// The sink for input from other threads (midir, the computer keyboard).
+    pub fn live_input(&self) -> &Arc<LiveInput> {
+        &self.live_input
+    }
+
+    pub fn settings(&self) -> &SessionSettings {
+        &self.settings
+    }
+
+    /// The driver, while connected.
+    pub fn driver(&self) -> Option<&Driver> {
+        self.running.as_ref().map(|r| &r.driver)
+    }
+
+    /// The newest telemetry (kept across a loss).
+    pub fn telemetry(&self) -> Option<&Telemetry> {
+        self.last_telemetry.as_ref()
+    }
+
+    /// Xruns over the whole session.
+    pub fn xruns(&self) -> u64 {
+        self.earlier_xruns + self.driver().map_or(0, |d| d.status().xruns())
+    }
+
+    /// Send a command to the engine; false if there is no engine or its ring is full.
+    pub fn send(&mut self, command: Command) -> bool {
+        match &mut self.running {
+            Some(r) => r.controller.send(command).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Play another arrangement (another preset, a transposition) from its first bar; it
+    /// is also what a resume after a loss comes back to. False if there is no engine or
+    /// its command ring is full (the arrangement is still kept for the resume).
+    pub fn load(&mut self, arrangement: Arrangement) -> bool {
+        self.settings.arrangement = arrangement.clone();
+        self.send(Command::Load(Box::new(arrangement)))
+    }
+
+    /// Keep the session going; call a few dozen times a second. Returns what the player
+    /// should be told.
+    pub fn poll(&mut self) -> Option<Notice> {
+        match &mut self.running {
+            Some(r) => {
+                r.controller.collect_garbage();
+                if let Some(t) = r.controller.latest_telemetry() {
+                    self.last_telemetry = Some(t);
+                }
+                let status = Arc::clone(r.driver.status());
+                if status.is_lost() {
+                    let what = match r.driver {
+                        Driver::Jack(_) => "the JACK server",
+                    };
+                    self.live_input.detach();
+                    if let Some(gone) = self.running.take() {
+                        self.earlier_xruns += gone.driver.status().xruns();
+                        gone.driver.stop();
+                    }
+                    self.last_retry = Instant::now();
+                    return Some(Notice::Lost(what.into()));
+                }
+                // Said once: silence speaks for itself afterwards.
+                if status.has_panicked() && !self.reported_panic {
+                    self.reported_panic = true;
+                    return Some(Notice::EngineFailed);
+                }
+                None
+            }
+            None => {
+                if self.last_retry.elapsed() < RETRY_INTERVAL {
+                    return None;
+                }
+                self.last_retry = Instant::now();
+                // Resume at the next bar of the form, as the player left it.
+                let resume_bar = self.last_telemetry.map_or(0, |t| t.position.bar + 1);
+                let mut running = connect(&self.settings, resume_bar, &self.live_input).ok()?;
+                if let Some(t) = &self.last_telemetry {
+                    let _ = running.controller.send(Command::SetTempo(t.tempo));
+                    let _ = running.controller.send(Command::SetLead(t.lead));
+                    for (player, muted) in Player::ALL.iter().zip(t.mute) {
+                        let _ = running.controller.send(Command::SetMute(*player, muted));
+                    }
+                }
+                let description = running.driver.describe();
+                self.reported_panic = false;
+                self.running = Some(running);
+                Some(Notice::Resumed {
+                    description,
+                    bar: resume_bar + 1,
+                })
+            }
+        }
+    }
+
+    /// Stop the driver.
+    pub fn stop(mut self) {
+        self.live_input.detach();
+        if let Some(r) = self.running.take() {
+            r.driver.stop();
+        }
+    }
+}
+
+/// One status line for the headless mode.
+pub fn status_line(session: &Session, telemetry: &Telemetry, midi: &str) -> String {
+    let arrangement = &session.settings.arrangement;
     let slot = &arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)];
     format!(
-        "bar {} beat {} · {} · {} · {:.0} BPM · lead {} · notes {} · xruns {} · dropped {}",
+        "bar {} beat {} · {} · {} · {:.0} BPM · lead {} · notes {} · xruns {} · dropped {} · MIDI {midi}",
         telemetry.position.bar + 1,
         telemetry.position.beat.floor() as u32 + 1,
         slot.chord,
@@ -102,78 +350,37 @@ fn status_line(
         telemetry.tempo,
         telemetry.lead.slug(),
         telemetry.notes_played,
-        earlier_xruns + running.jack.status.xruns(),
-        telemetry.dropped_input + telemetry.dropped_events,
+        session.xruns(),
+        telemetry.dropped_input + telemetry.dropped_events + session.live_input.dropped(),
     )
 }
 
-/// Play until `stop` is set (Ctrl-C, SIGTERM), printing status lines to stderr. Returns
-/// an error only if the first connection fails.
-pub fn run_headless(settings: SessionSettings, stop: Arc<AtomicBool>) -> Result<(), JackError> {
-    let mut running = Some(connect(&settings, 0)?);
-    if let Some(r) = &running {
-        eprintln!("{} — playing {}", describe(r), settings.arrangement.title);
+/// Play until `stop` is set (Ctrl-C, SIGTERM), printing status lines to stderr.
+/// `midi_summary` describes the MIDI inputs for the status line. Returns an error only if
+/// the first connection fails.
+pub fn run_headless(
+    session: &mut Session,
+    stop: &AtomicBool,
+    mut midi_summary: impl FnMut() -> String,
+) {
+    if let Some(driver) = session.driver() {
+        eprintln!(
+            "{} — playing {}",
+            driver.describe(),
+            session.settings.arrangement.title
+        );
     }
-    let mut last_telemetry: Option<Telemetry> = None;
-    // Xruns of connections already lost, so the count shown covers the whole session.
-    let mut earlier_xruns = 0;
-    let mut reported_panic = false;
     let mut last_status = Instant::now();
-    let mut last_retry = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
-        match &mut running {
-            Some(r) => {
-                r.controller.collect_garbage();
-                if let Some(t) = r.controller.latest_telemetry() {
-                    last_telemetry = Some(t);
-                }
-                // Said once: the status line keeps running, and silence speaks for itself.
-                if r.jack.status.has_panicked() && !reported_panic {
-                    reported_panic = true;
-                    eprintln!("the engine failed inside the audio callback; output is silent");
-                }
-                if r.jack.status.is_lost() {
-                    eprintln!("the JACK server stopped; looking for it again every second");
-                    if let Some(gone) = running.take() {
-                        earlier_xruns += gone.jack.status.xruns();
-                        gone.jack.stop();
-                    }
-                    last_retry = Instant::now();
-                    continue;
-                }
-                if last_status.elapsed() >= Duration::from_secs(1) {
-                    last_status = Instant::now();
-                    if let Some(t) = &last_telemetry {
-                        eprintln!("{}", status_line(&settings, r, t, earlier_xruns));
-                    }
-                }
-            }
-            None => {
-                if last_retry.elapsed() < RETRY_INTERVAL {
-                    continue;
-                }
-                last_retry = Instant::now();
-                // Resume at the next bar of the form, with the tempo the player had.
-                let resume_bar = last_telemetry.map_or(0, |t| t.position.bar + 1);
-                if let Ok(mut r) = connect(&settings, resume_bar) {
-                    if let Some(t) = &last_telemetry {
-                        let _ = r.controller.send(Command::SetTempo(t.tempo));
-                    }
-                    eprintln!(
-                        "JACK is back: {} — resuming at bar {}",
-                        describe(&r),
-                        resume_bar + 1
-                    );
-                    reported_panic = false;
-                    running = Some(r);
-                }
+        std::thread::sleep(Duration::from_millis(20));
+        if let Some(notice) = session.poll() {
+            eprintln!("{notice}");
+        }
+        if session.driver().is_some() && last_status.elapsed() >= Duration::from_secs(1) {
+            last_status = Instant::now();
+            if let Some(t) = session.telemetry() {
+                eprintln!("{}", status_line(session, t, &midi_summary()));
             }
         }
     }
-    if let Some(r) = running {
-        r.jack.stop();
-    }
-    eprintln!("stopped");
-    Ok(())
 }

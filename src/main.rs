@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use ascenseur::io::live_input::MidiTiming;
-use ascenseur::io::midi_input::PortSelection;
+use ascenseur::io::midi_input::{MidiInputs, PortSelection};
 use ascenseur::preset::{self, PresetError};
 use ascenseur::render::{self, RenderError, RenderOptions};
 use clap::{Parser, Subcommand};
@@ -14,10 +14,11 @@ mod commands;
 /// A real-time improvisation practice instrument: a 1957 rhythm section vamping on the
 /// cues of "Ascenseur pour l'échafaud".
 #[derive(Parser, Debug)]
-#[command(name = "ascenseur", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "ascenseur", version, about, long_about = None)]
 struct Cli {
+    /// What to do; without one, `play` Générique with the defaults.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,7 +131,12 @@ struct RenderArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command;
+    let command =
+        cli.command
+            .unwrap_or_else(|| match Cli::parse_from(["ascenseur", "play"]).command {
+                Some(play) => play,
+                None => unreachable!("`play` parses as the play command"),
+            });
     let result = match command {
         Command::Render(args) => render_command(args),
         Command::Play(args) => play_command(args),
@@ -257,8 +263,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     if !args.headless {
         anyhow::bail!("the console is not built yet: run with --headless");
     }
-    // Validated now; MIDI input through the OS joins the session with the console.
-    let _midi_input = (args.midi_ports()?, args.midi_timing, !args.no_virtual_port);
+    let midi_selection = args.midi_ports()?;
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
         tempo: args.band.tempo,
@@ -270,6 +275,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         arrangement,
         seed: args.band.seed,
         mute: render::parse_mute(&args.band.mute)?,
+        host: ascenseur::live::AudioHost::Jack,
         client_name: args.client_name,
         connect: !args.no_connect,
     };
@@ -277,8 +283,48 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     let flag = std::sync::Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
         .context("installing the Ctrl-C / SIGTERM handler")?;
-    ascenseur::live::run_headless(settings, stop)?;
+    let mut session = ascenseur::live::Session::start(settings)?;
+    let midi = MidiInputs::start(
+        midi_selection,
+        std::sync::Arc::clone(session.live_input()),
+        args.midi_timing,
+        !args.no_virtual_port,
+    );
+    let midi = match midi {
+        Ok(midi) => midi,
+        Err(error) => {
+            session.stop();
+            return Err(error.into());
+        }
+    };
+    if let Some(reason) = midi.status().unavailable {
+        eprintln!("MIDI keyboards: {reason}");
+    }
+    ascenseur::live::run_headless(&mut session, &stop, || midi_summary(&midi));
+    midi.stop();
+    session.stop();
+    eprintln!("stopped");
     Ok(())
+}
+
+/// The MIDI inputs in a few words, for a status line.
+fn midi_summary(midi: &MidiInputs) -> String {
+    let status = midi.status();
+    if status.unavailable.is_some() {
+        return "unavailable".into();
+    }
+    let mut parts: Vec<String> = status.connected.clone();
+    if let Some(port) = &status.virtual_port {
+        parts.push(format!("virtual {port}"));
+    }
+    if let Some(gone) = status.gone.last() {
+        parts.push(format!("{} went away", gone.name));
+    }
+    if parts.is_empty() {
+        "no ports".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// The error and its causes on one line, without repeating a cause that a message

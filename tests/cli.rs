@@ -215,12 +215,16 @@ fn a_render_with_a_bad_option_leaves_existing_files_alone() {
 }
 
 #[test]
-fn no_command_shows_help_instead_of_writing_a_file() {
+fn no_command_plays_and_writes_no_file() {
     let dir = tempfile::tempdir().unwrap();
+    // No audio here for a bare `ascenseur` to play on: it says so instead of writing a
+    // file or showing help.
     ascenseur()
         .current_dir(dir.path())
+        .env("JACK_DEFAULT_SERVER", "ascenseur-no-such-server")
+        .env("JACK_NO_START_SERVER", "1")
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("Usage"));
+        .code(1)
+        .stderr(predicate::str::contains("error:"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -382,6 +382,7 @@ fn midi_latency_command(
                 arrangement: render::arrangement_for(&preset, &RenderOptions::default())?,
                 seed: 1957,
                 mute: ascenseur::band::Player::ALL.to_vec(),
+                host: ascenseur::live::AudioHost::Jack,
                 client_name: "ascenseur_bench".into(),
                 connect: false,
             };
@@ -391,8 +392,8 @@ fn midi_latency_command(
     let (midi_target, audio_source) = match (&ports, &own) {
         (Some((midi, audio)), _) => (midi.clone(), audio.clone()),
         (None, Some(r)) => (
-            format!("{}:midi_in", r.jack.name),
-            format!("{}:out_l", r.jack.name),
+            format!("{}:midi_in", r.0.name),
+            format!("{}:out_l", r.0.name),
         ),
         (None, None) => unreachable!("a client was started when no ports were given"),
     };
@@ -413,7 +414,7 @@ fn midi_latency_command(
     }
     let report = measure(&options)?;
     if let Some(r) = own {
-        r.jack.stop();
+        r.0.stop();
     }
     let received = report.notes.len();
     if json {
