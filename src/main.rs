@@ -24,6 +24,13 @@ enum Command {
     Render(RenderArgs),
     /// List the presets: name, title, tempo, feel, modes.
     Presets,
+    /// List the audio hosts and output devices (with what each supports) and the MIDI
+    /// input ports.
+    Devices {
+        /// Print JSON instead of a listing.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks: `dsp` (the engine's cost per block at 32–512 frames, as a share of
     /// the real-time budget) or `midi-latency` (note-on to first sound through JACK).
     Bench {
@@ -66,9 +73,20 @@ struct PlayArgs {
     /// Run without the console: status lines on stderr; stop with Ctrl-C or SIGTERM.
     #[arg(long)]
     headless: bool,
-    /// Audio host. Native JACK ("jack") is available now.
-    #[arg(long, default_value = "jack")]
-    host: String,
+    /// Audio host: "jack" for ascenseur's own JACK client, or a cpal host such as
+    /// "alsa" (default: the system's default host; see `ascenseur devices`).
+    #[arg(long)]
+    host: Option<String>,
+    /// Output device: name, unique part of a name, id or index from `ascenseur devices`
+    /// (default: the host's default device).
+    #[arg(long)]
+    device: Option<String>,
+    /// Sample rate in Hz (default: 48000 if the device offers it, else its own).
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Frames per audio callback (default: 128, within the device's range).
+    #[arg(long)]
+    buffer: Option<u32>,
     /// Do not connect the outputs to the system playback ports or physical MIDI
     /// outputs to the input.
     #[arg(long)]
@@ -127,6 +145,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render_command(args),
         Command::Play(args) => play_command(args),
         Command::Presets => presets_command(),
+        Command::Devices { json } => devices_command(json),
         Command::Check { file } => check_command(&file),
         Command::Bench {
             what,
@@ -237,6 +256,22 @@ fn presets_command() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn devices_command(json: bool) -> anyhow::Result<()> {
+    let report = ascenseur::io::devices::report();
+    // MIDI input ports: set `report.midi_input_ports` from the MIDI module here.
+    let text = if json {
+        report.to_json() + "\n"
+    } else {
+        report.to_text()
+    };
+    use std::io::Write;
+    match std::io::stdout().write_all(text.as_bytes()) {
+        // The reader had enough (`ascenseur devices | head`): not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing the device list"),
+    }
+}
+
 fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
     let preset = preset::load_file(file)?;
     println!(
@@ -314,10 +349,15 @@ fn bench_command(what: &str, preset_name: &str, seconds: f32, json: bool) -> any
 }
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
-    if args.host != "jack" {
+    // Until the session drives cpal output (`--device`, `--rate` and `--buffer` go with
+    // it), no host still means native JACK, as before.
+    if let Some(host) = args
+        .host
+        .as_deref()
+        .filter(|h| !h.eq_ignore_ascii_case("jack"))
+    {
         anyhow::bail!(
-            "unknown host '{}' (available: jack; the desktop audio devices through cpal are not built yet)",
-            args.host
+            "audio host '{host}' is not wired into play yet (available: jack); see `ascenseur devices`"
         );
     }
     if !args.headless {
