@@ -574,8 +574,10 @@ pub fn error_loses_stream(kind: cpal::ErrorKind) -> bool {
     )
 }
 
-/// Everything the data callback owns.
-struct Renderer {
+/// Everything the data callback owns: the engine, the scratch buffer for conversions, and
+/// what it reports. [`PreparedOutput::start`] moves it into the stream's callback; tests
+/// drive it by hand, as a backend would.
+pub struct OutputRenderer {
     engine: Engine,
     /// Interleaved stereo, [`SCRATCH_FRAMES`] frames, for devices that need conversion.
     scratch: Box<[f32]>,
@@ -586,7 +588,30 @@ struct Renderer {
     live_input: Option<Arc<LiveInput>>,
 }
 
-impl Renderer {
+impl OutputRenderer {
+    /// A renderer for a device of `channels` channels at `sample_rate` (the rate `engine`
+    /// was built at). Allocates everything the callback will use.
+    pub fn new(
+        engine: Engine,
+        channels: u16,
+        sample_rate: u32,
+        live_input: Option<Arc<LiveInput>>,
+    ) -> OutputRenderer {
+        OutputRenderer {
+            engine,
+            scratch: vec![0.0; 2 * SCRATCH_FRAMES].into_boxed_slice(),
+            channels: usize::from(channels.max(1)),
+            sample_rate,
+            status: Arc::new(DriverStatus::default()),
+            observed: Arc::new(Observed::default()),
+            live_input,
+        }
+    }
+
+    pub fn status(&self) -> &Arc<DriverStatus> {
+        &self.status
+    }
+
     /// One callback filling `out`, `frames` frames long: `render` fills it from the engine
     /// (with the scratch buffer at hand); after a panic it is filled with `silence`.
     /// Audio thread.
@@ -635,14 +660,16 @@ impl Renderer {
         self.status.record_callback(started, frames, sample_rate);
     }
 
-    /// A stereo f32 device: the engine renders straight into the device buffer.
-    fn render_stereo_f32(&mut self, out: &mut [f32], info: &OutputCallbackInfo) {
+    /// A stereo f32 device: the engine renders straight into the device buffer. Audio
+    /// thread.
+    pub fn render_stereo_f32(&mut self, out: &mut [f32], info: &OutputCallbackInfo) {
         let frames = out.len() / 2;
         self.callback(out, frames, info, 0.0, |engine, _, out| engine.process(out));
     }
 
-    /// Any other device: render into the scratch buffer and convert.
-    fn render_converted<T: SizedSample + FromSample<f32>>(
+    /// Any other device: render into the scratch buffer and convert, in pieces of
+    /// [`SCRATCH_FRAMES`] when the device asks for more. Audio thread.
+    pub fn render_converted<T: SizedSample + FromSample<f32>>(
         &mut self,
         out: &mut [T],
         info: &OutputCallbackInfo,
@@ -722,21 +749,11 @@ impl PreparedOutput {
         engine: Engine,
         live_input: Option<Arc<LiveInput>>,
     ) -> Result<CpalSession, CpalError> {
-        let status = Arc::new(DriverStatus::default());
-        let observed = Arc::new(Observed::default());
         let choice = self.choice;
         let channels = usize::from(choice.channels);
-        let needs_scratch = !(choice.sample_format == SampleFormat::F32 && channels == 2);
-        let renderer = Renderer {
-            engine,
-            scratch: vec![0.0; if needs_scratch { 2 * SCRATCH_FRAMES } else { 0 }]
-                .into_boxed_slice(),
-            channels,
-            sample_rate: choice.sample_rate,
-            status: Arc::clone(&status),
-            observed: Arc::clone(&observed),
-            live_input,
-        };
+        let renderer = OutputRenderer::new(engine, choice.channels, choice.sample_rate, live_input);
+        let status = Arc::clone(&renderer.status);
+        let observed = Arc::clone(&renderer.observed);
         let on_error = {
             let status = Arc::clone(&status);
             let observed = Arc::clone(&observed);
@@ -810,7 +827,7 @@ impl PreparedOutput {
 fn build<T: SizedSample + FromSample<f32>>(
     device: &cpal::Device,
     config: StreamConfig,
-    mut renderer: Renderer,
+    mut renderer: OutputRenderer,
     on_error: impl FnMut(cpal::Error) + Send + 'static,
 ) -> Result<cpal::Stream, cpal::Error> {
     device.build_output_stream(
