@@ -179,34 +179,46 @@ impl NamedDevice {
     }
 }
 
-/// The host's output devices in the order `ascenseur devices` numbers them.
+/// The host's output devices in the order `ascenseur devices` numbers them. The host's
+/// default device comes last when the host does not list it itself (ALSA's "default"
+/// when no configuration file hints it).
 pub fn output_devices(host: &cpal::Host) -> Result<Vec<NamedDevice>, cpal::Error> {
     let default = host.default_output_device();
-    Ok(host
+    let mut devices: Vec<NamedDevice> = host
         .output_devices()?
-        .filter_map(|device| {
-            let description = device.description().ok();
+        .filter(|device| {
             // Some hosts (cpal's JACK) offer their capture device as an output too.
-            if description
-                .as_ref()
-                .is_some_and(|d| d.direction() == cpal::DeviceDirection::Input)
-            {
-                return None;
-            }
-            let id = device.id().ok().map(|id| id.id().to_string());
-            let name = description
-                .map(|d| d.name().to_string())
-                .or_else(|| id.clone())
-                .unwrap_or_else(|| device.to_string());
-            let is_default = default.as_ref() == Some(&device);
-            Some(NamedDevice {
-                device,
-                name,
-                id,
-                is_default,
-            })
+            device
+                .description()
+                .map_or(true, |d| d.direction() != cpal::DeviceDirection::Input)
         })
-        .collect())
+        .map(|device| {
+            let is_default = default.as_ref() == Some(&device);
+            named(device, is_default)
+        })
+        .collect();
+    if let Some(default) = default {
+        if !devices.iter().any(|d| d.is_default) {
+            devices.push(named(default, true));
+        }
+    }
+    Ok(devices)
+}
+
+fn named(device: cpal::Device, is_default: bool) -> NamedDevice {
+    let id = device.id().ok().map(|id| id.id().to_string());
+    let name = device
+        .description()
+        .map(|d| d.name().to_string())
+        .ok()
+        .or_else(|| id.clone())
+        .unwrap_or_else(|| device.to_string());
+    NamedDevice {
+        device,
+        name,
+        id,
+        is_default,
+    }
 }
 
 /// How a wanted device name failed to match.
@@ -269,7 +281,8 @@ fn resolve_device(
             .map(|(i, d)| d.label(i))
             .collect()
     };
-    let Some(wanted) = wanted else {
+    // An empty --device (e.g. from an unset variable in a script) means the default.
+    let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
         return match devices.iter().position(|d| d.is_default) {
             Some(i) => Ok(devices[i].clone()),
             None => Err(CpalError::NoDefaultDevice {
