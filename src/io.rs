@@ -2,6 +2,8 @@
 //! keyboards through the OS, the computer keyboard, input from other threads.
 
 pub mod computer_keys;
+pub mod cpal_out;
+pub mod devices;
 pub mod driver;
 pub mod jack;
 pub mod latency_probe;

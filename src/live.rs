@@ -10,6 +10,7 @@
 
 use crate::band::{Arrangement, Player};
 use crate::engine::{Command, Engine, EngineConfig, EngineController, Telemetry};
+use crate::io::cpal_out::{self, CpalError, CpalSession, OutputOptions};
 use crate::io::driver::DriverStatus;
 use crate::io::jack::{self, JackError, JackSession};
 use crate::io::live_input::LiveInput;
@@ -21,11 +22,19 @@ use std::time::{Duration, Instant};
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Which audio driver plays the session.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AudioHost {
     /// Native JACK: one client owning the MIDI input and the audio outputs.
-    #[default]
     Jack,
+    /// An audio device through cpal (the desktop default: ALSA/PipeWire/Pulse,
+    /// CoreAudio, WASAPI).
+    Device(OutputOptions),
+}
+
+impl Default for AudioHost {
+    fn default() -> Self {
+        AudioHost::Device(OutputOptions::default())
+    }
 }
 
 /// Everything needed to (re)build the engine and its driver.
@@ -43,17 +52,21 @@ pub struct SessionSettings {
 pub enum LiveError {
     #[error(transparent)]
     Jack(#[from] JackError),
+    #[error(transparent)]
+    Device(#[from] CpalError),
 }
 
 /// The driver playing the engine now.
 pub enum Driver {
     Jack(JackSession),
+    Device(CpalSession),
 }
 
 impl Driver {
     pub fn status(&self) -> &Arc<DriverStatus> {
         match self {
             Driver::Jack(j) => &j.status,
+            Driver::Device(d) => &d.status,
         }
     }
 
@@ -72,6 +85,7 @@ impl Driver {
                     format!(", connected {}", j.connected.join(", "))
                 }
             ),
+            Driver::Device(d) => d.describe(),
         }
     }
 
@@ -84,12 +98,19 @@ impl Driver {
                 sample_rate: j.sample_rate,
                 buffer: j.period,
             },
+            Driver::Device(d) => DriverSummary {
+                host: d.host_name().to_string(),
+                device: d.device_name().to_string(),
+                sample_rate: d.sample_rate(),
+                buffer: d.buffer_frames().unwrap_or(0),
+            },
         }
     }
 
     fn stop(self) {
         match self {
             Driver::Jack(j) => j.stop(),
+            Driver::Device(d) => d.stop(),
         }
     }
 }
@@ -184,6 +205,19 @@ fn connect(
                 controller,
             })
         }
+        AudioHost::Device(options) => {
+            let prepared = cpal_out::open(options)?;
+            let (engine, mut controller) =
+                build(settings, prepared.sample_rate() as f32, start_bar);
+            if let Some(producer) = controller.take_input() {
+                live_input.attach(producer);
+            }
+            let session = prepared.start(engine, Some(Arc::clone(live_input)))?;
+            Ok(Running {
+                driver: Driver::Device(session),
+                controller,
+            })
+        }
     }
 }
 
@@ -201,6 +235,7 @@ pub fn start_jack(
             driver: Driver::Jack(jack),
             controller,
         } => Ok((jack, controller)),
+        Running { driver, .. } => unreachable!("asked for JACK, got {}", driver.describe()),
     }
 }
 
@@ -284,8 +319,11 @@ impl Session {
                 }
                 let status = Arc::clone(r.driver.status());
                 if status.is_lost() {
-                    let what = match r.driver {
-                        Driver::Jack(_) => "the JACK server",
+                    let what = match &r.driver {
+                        Driver::Jack(_) => "the JACK server".to_string(),
+                        Driver::Device(d) => {
+                            format!("the audio device '{}' ({})", d.device_name(), d.host_name())
+                        }
                     };
                     self.live_input.detach();
                     if let Some(gone) = self.running.take() {
@@ -293,7 +331,7 @@ impl Session {
                         gone.driver.stop();
                     }
                     self.last_retry = Instant::now();
-                    return Some(Notice::Lost(what.into()));
+                    return Some(Notice::Lost(what));
                 }
                 // Said once: silence speaks for itself afterwards.
                 if status.has_panicked() && !self.reported_panic {

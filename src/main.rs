@@ -34,6 +34,13 @@ enum Command {
     /// first sound) and `roundtrip` (audio out to audio in through a loopback).
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// List the audio hosts and output devices (with what each supports) and the MIDI
+    /// input ports.
+    Devices {
+        /// Print JSON instead of a listing.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a preset file (exit code 2 if it is invalid).
     Check {
         /// The preset file (TOML).
@@ -49,9 +56,20 @@ struct PlayArgs {
     /// Run without the console: status lines on stderr; stop with Ctrl-C or SIGTERM.
     #[arg(long)]
     headless: bool,
-    /// Audio host. Native JACK ("jack") is available now.
-    #[arg(long, default_value = "jack")]
-    host: String,
+    /// Audio host: "jack" for ascenseur's own JACK client, or a cpal host such as
+    /// "alsa" (default: the system's default host; see `ascenseur devices`).
+    #[arg(long)]
+    host: Option<String>,
+    /// Output device: name, unique part of a name, id or index from `ascenseur devices`
+    /// (default: the host's default device).
+    #[arg(long)]
+    device: Option<String>,
+    /// Sample rate in Hz (default: 48000 if the device offers it, else its own).
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Frames per audio callback (default: 128, within the device's range).
+    #[arg(long)]
+    buffer: Option<u32>,
     /// Do not connect the outputs to the system playback ports or physical MIDI
     /// outputs to the input.
     #[arg(long)]
@@ -141,6 +159,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render_command(args),
         Command::Play(args) => play_command(args),
         Command::Presets => presets_command(),
+        Command::Devices { json } => devices_command(json),
         Command::Check { file } => check_command(&file),
         Command::Bench(bench) => commands::bench::run(bench),
     };
@@ -240,6 +259,26 @@ fn presets_command() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn devices_command(json: bool) -> anyhow::Result<()> {
+    let mut report = ascenseur::io::devices::report();
+    // Without a MIDI service (no ALSA sequencer) the list is left out and the text says so.
+    match ascenseur::io::midi_input::list_input_ports() {
+        Ok(ports) => report.midi_input_ports = Some(ports),
+        Err(error) => report.midi_error = Some(error.to_string()),
+    }
+    let text = if json {
+        report.to_json() + "\n"
+    } else {
+        report.to_text()
+    };
+    use std::io::Write;
+    match std::io::stdout().write_all(text.as_bytes()) {
+        // The reader had enough (`ascenseur devices | head`): not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing the device list"),
+    }
+}
+
 fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
     let preset = preset::load_file(file)?;
     println!(
@@ -254,15 +293,20 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
-    if args.host != "jack" {
-        anyhow::bail!(
-            "unknown host '{}' (available: jack; the desktop audio devices through cpal are not built yet)",
-            args.host
-        );
-    }
     if !args.headless {
         anyhow::bail!("the console is not built yet: run with --headless");
     }
+    // "jack" is the native JACK client (MIDI read inside the cycle); anything else is a
+    // desktop audio host through cpal, its default when none is named.
+    let host = match args.host.as_deref() {
+        Some(h) if h.eq_ignore_ascii_case("jack") => ascenseur::live::AudioHost::Jack,
+        host => ascenseur::live::AudioHost::Device(ascenseur::io::cpal_out::OutputOptions {
+            host: host.map(str::to_string),
+            device: args.device.clone(),
+            rate: args.rate,
+            buffer: args.buffer,
+        }),
+    };
     let midi_selection = args.midi_ports()?;
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
@@ -275,7 +319,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         arrangement,
         seed: args.band.seed,
         mute: render::parse_mute(&args.band.mute)?,
-        host: ascenseur::live::AudioHost::Jack,
+        host,
         client_name: args.client_name,
         connect: !args.no_connect,
     };

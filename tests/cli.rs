@@ -228,3 +228,37 @@ fn no_command_plays_and_writes_no_file() {
         .stderr(predicate::str::contains("error:"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn devices_lists_the_hosts_even_without_a_sound_card() {
+    // No JACK server by that name: the JACK host is listed with its reason, not fatal.
+    let output = ascenseur()
+        .arg("devices")
+        .env("JACK_DEFAULT_SERVER", "asc-audio-absent")
+        .env("JACK_NO_START_SERVER", "1")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    assert!(text.contains("(default host)"), "no default host:\n{text}");
+    assert!(text.contains("JACK"), "the JACK host is missing:\n{text}");
+    assert!(
+        text.contains("MIDI input ports"),
+        "no MIDI section:\n{text}"
+    );
+
+    let output = ascenseur()
+        .args(["devices", "--json"])
+        .env("JACK_DEFAULT_SERVER", "asc-audio-absent")
+        .env("JACK_NO_START_SERVER", "1")
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.get_output().stdout).expect("devices --json is JSON");
+    let hosts = report["hosts"].as_array().expect("a list of hosts");
+    assert!(!hosts.is_empty());
+    assert_eq!(
+        hosts.iter().filter(|h| h["is_default"] == true).count(),
+        1,
+        "{report}"
+    );
+}

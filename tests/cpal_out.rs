@@ -1,0 +1,399 @@
+//! The cpal output driver end to end, through cpal's JACK host on a real JACK server
+//! (dummy driver, paced like a sound card): the band is heard by a probe client at the
+//! level an offline render has, at the server's rate and period; a server that goes
+//! away is reported as a lost device, and the driver opens again when it is back. Option
+//! errors name the bad value and list the choices.
+//!
+//! One test function runs every scenario in turn: the scenarios point this process's
+//! JACK clients at their server through the environment, which must not change while
+//! other threads read it.
+
+#[path = "support/jack_server.rs"]
+mod jack_server;
+
+use ascenseur::engine::{Engine, EngineConfig, EngineController};
+use ascenseur::io::cpal_out::{self, CpalSession, OutputOptions};
+use ascenseur::io::live_input::LiveInput;
+use ascenseur::render::{RenderOptions, arrangement_for};
+use jack_server::{JackServer, jack_available};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SERVER: &str = "asc-audio-cpal";
+/// Seconds of band the probe records before judging the level.
+const LISTEN_SECONDS: f64 = 3.0;
+
+#[test]
+fn cpal_output_end_to_end() {
+    options_name_the_bad_value_and_list_the_choices();
+    if !jack_available() {
+        return;
+    }
+    // SAFETY: this test binary runs a single test, so no other thread reads the environment.
+    unsafe {
+        std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+    }
+    let mut server = JackServer::start(SERVER);
+    devices_lists_the_jack_output_at_the_servers_rate_and_period(&server);
+    jack_options_outside_the_servers_settings_are_refused();
+    let offline = offline_band_level();
+    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
+
+    // The server stops: the driver says the device is lost, and letting go of it neither
+    // hangs nor panics.
+    server.stop();
+    let lost_within = wait_until(Duration::from_secs(5), || session.status.is_lost());
+    assert!(
+        lost_within.is_some(),
+        "the stopped server was not reported as lost"
+    );
+    eprintln!(
+        "loss reported {:.0} ms after the server stopped ({:?})",
+        lost_within.unwrap().0.as_secs_f64() * 1e3,
+        session.last_error()
+    );
+    stop_within(session, Duration::from_secs(5));
+
+    // Back again: open + start as at first.
+    let server = JackServer::start(SERVER);
+    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
+    stop_within(session, Duration::from_secs(5));
+}
+
+fn band(sample_rate: u32) -> (Engine, EngineController) {
+    let preset = ascenseur::preset::find("generique").expect("generique preset");
+    let arrangement = arrangement_for(&preset, &RenderOptions::default()).expect("arrangement");
+    let config = EngineConfig {
+        sample_rate: sample_rate as f32,
+        ..EngineConfig::default()
+    };
+    Engine::new(config, arrangement)
+}
+
+fn rms_dbfs(samples: &[f32]) -> f64 {
+    let mean_square = samples
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        / samples.len() as f64;
+    10.0 * mean_square.max(1e-20).log10()
+}
+
+/// The band's left-channel level over its first seconds, rendered offline at 48 kHz.
+fn offline_band_level() -> f64 {
+    let (mut engine, _controller) = band(48_000);
+    let frames = (LISTEN_SECONDS * 48_000.0) as usize;
+    let mut left = Vec::with_capacity(frames);
+    let mut block = vec![0.0f32; 2 * 64];
+    while left.len() < frames {
+        engine.process(&mut block);
+        left.extend(block.chunks_exact(2).map(|f| f[0]));
+    }
+    rms_dbfs(&left)
+}
+
+fn options_name_the_bad_value_and_list_the_choices() {
+    let error = cpal_out::open(&OutputOptions {
+        host: Some("nosuchhost".into()),
+        ..OutputOptions::default()
+    })
+    .err()
+    .expect("an unknown host is refused")
+    .to_string();
+    assert!(error.contains("'nosuchhost'"), "{error}");
+    assert!(error.contains("alsa"), "{error}");
+
+    // ALSA always has its "null" device, sound card or not.
+    let alsa = |device: &str, rate: Option<u32>, buffer: Option<u32>| {
+        cpal_out::open(&OutputOptions {
+            host: Some("ALSA".into()),
+            device: Some(device.into()),
+            rate,
+            buffer,
+        })
+    };
+    match alsa("nosuchdevice", None, None) {
+        Err(error) => {
+            let error = error.to_string();
+            assert!(error.contains("'nosuchdevice'"), "{error}");
+            assert!(
+                error.contains("(null)"),
+                "the list of devices is missing: {error}"
+            );
+        }
+        Ok(_) => panic!("an unknown device was accepted"),
+    }
+    match alsa("999", None, None) {
+        Err(error) => assert!(error.to_string().contains("'999'"), "{error}"),
+        Ok(_) => panic!("an index past the list was accepted"),
+    }
+    match alsa("null", None, Some(0)) {
+        Err(error) => {
+            let error = error.to_string();
+            assert!(error.contains("buffer size 0 frames"), "{error}");
+            assert!(error.contains(" to "), "the range is missing: {error}");
+        }
+        Ok(_) => panic!("a zero buffer was accepted"),
+    }
+    // The null device plays (and discards) at any rate: the conversion path runs too.
+    let prepared = alsa("null", Some(44_100), Some(256)).expect("ALSA null device");
+    assert_eq!(prepared.sample_rate(), 44_100);
+    assert_eq!(prepared.requested_buffer(), Some(256));
+    assert_eq!(prepared.host_name(), "ALSA");
+    let (engine, _controller) = band(prepared.sample_rate());
+    let session = prepared.start(engine, None).expect("play on ALSA null");
+    let ran = wait_until(Duration::from_secs(5), || {
+        session.observed_frames().is_some()
+            && session
+                .status
+                .cycles
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 10
+    });
+    assert!(
+        ran.is_some(),
+        "no callbacks on ALSA null: {}",
+        session.describe()
+    );
+    assert!(!session.status.has_panicked());
+    eprintln!("ALSA null: {}", session.describe());
+    stop_within(session, Duration::from_secs(5));
+}
+
+fn devices_lists_the_jack_output_at_the_servers_rate_and_period(server: &JackServer) {
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["devices", "--json"])
+        .output()
+        .expect("run ascenseur devices");
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let jack = report["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .find(|h| h["name"] == "JACK")
+        .expect("the JACK host is listed");
+    let device = &jack["output_devices"][0];
+    assert_eq!(device["is_default"], true, "{jack}");
+    assert_eq!(device["sample_rates"][0]["min"], 48_000, "{jack}");
+    assert_eq!(device["ascenseur_would_use"]["buffer_frames"], 64, "{jack}");
+    assert_eq!(device["ascenseur_would_use"]["channels"], 2, "{jack}");
+}
+
+fn jack_options_outside_the_servers_settings_are_refused() {
+    let jack = |rate: Option<u32>, buffer: Option<u32>| {
+        cpal_out::open(&OutputOptions {
+            host: Some("jack".into()),
+            device: None,
+            rate,
+            buffer,
+        })
+    };
+    let error = jack(None, Some(1024))
+        .err()
+        .expect("buffer 1024")
+        .to_string();
+    assert!(
+        error.contains("1024") && error.contains("64 to 64"),
+        "{error}"
+    );
+    let error = jack(Some(44_100), None)
+        .err()
+        .expect("rate 44100")
+        .to_string();
+    assert!(
+        error.contains("44100") && error.contains("48000 Hz"),
+        "{error}"
+    );
+    let error = cpal_out::open(&OutputOptions {
+        host: Some("jack".into()),
+        device: Some("speakers".into()),
+        ..OutputOptions::default()
+    })
+    .err()
+    .expect("no such JACK device")
+    .to_string();
+    assert!(
+        error.contains("'speakers'") && error.contains("'JACK Output'"),
+        "{error}"
+    );
+}
+
+/// Open the default JACK output through cpal, play the band, and record it with a probe.
+fn band_is_heard_at_the_servers_rate_and_period(
+    server: &JackServer,
+    offline_dbfs: f64,
+) -> CpalSession {
+    let prepared = cpal_out::open(&OutputOptions {
+        host: Some("jack".into()),
+        ..OutputOptions::default()
+    })
+    .expect("open cpal's JACK output");
+    assert_eq!(prepared.sample_rate(), 48_000);
+    assert_eq!(prepared.requested_buffer(), Some(64));
+    let (engine, controller) = band(prepared.sample_rate());
+    let live = Arc::new(LiveInput::new());
+    let session = prepared
+        .start(engine, Some(Arc::clone(&live)))
+        .expect("start the stream");
+    // The controller must outlive the stream only as long as we listen.
+    let _controller = controller;
+
+    let ports = wait_until(Duration::from_secs(5), || {
+        let ours: Vec<String> = server
+            .ports()
+            .lines()
+            .map(str::trim)
+            .filter(|p| p.starts_with("cpal_client_") && p.contains(":out_"))
+            .map(String::from)
+            .collect();
+        (ours.len() == 2).then_some(ours)
+    });
+    let ports = ports.expect("cpal's two output ports").1;
+    let recording = record(&ports, LISTEN_SECONDS);
+
+    assert_eq!(session.sample_rate(), 48_000);
+    assert_eq!(session.observed_frames(), Some((64, 64)));
+    assert_eq!(session.buffer_frames(), Some(64));
+    let clock = live
+        .clock()
+        .latest()
+        .expect("the callback publishes its clock");
+    assert_eq!((clock.sample_rate, clock.period), (48_000, 64));
+    assert!(!session.status.has_panicked());
+    eprintln!(
+        "{} · xruns {} · load {:.1}% (peak {:.1}%)",
+        session.describe(),
+        session.status.xruns(),
+        session.status.load() * 100.0,
+        session.status.take_peak_load() * 100.0
+    );
+
+    for (channel, samples) in ["left", "right"].iter().zip(&recording) {
+        let start = samples
+            .iter()
+            .position(|x| x.abs() > 1e-4)
+            .unwrap_or_else(|| panic!("the {channel} channel is silent"));
+        let heard = &samples[start..];
+        let peak = heard.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let level = rms_dbfs(heard);
+        eprintln!(
+            "{channel}: {:.2} s of band, {level:.1} dBFS RMS (offline {offline_dbfs:.1}), peak {peak:.3}",
+            heard.len() as f64 / 48_000.0
+        );
+        assert!(
+            heard.len() > 48_000,
+            "under a second of sound on the {channel}"
+        );
+        assert!(peak <= 1.0, "the {channel} clips: {peak}");
+        if *channel == "left" {
+            assert!(
+                (level - offline_dbfs).abs() < 6.0,
+                "live level {level:.1} dBFS is far from the offline render's {offline_dbfs:.1}"
+            );
+        } else {
+            assert!(
+                level > -50.0,
+                "the right channel is nearly silent: {level:.1}"
+            );
+        }
+    }
+    session
+}
+
+/// Record `ports` (left, right) for `seconds` through a probe client.
+fn record(ports: &[String], seconds: f64) -> [Vec<f32>; 2] {
+    let (client, _) = jack::Client::new("cpal_probe", jack::ClientOptions::NO_START_SERVER)
+        .expect("probe client");
+    let inputs = [
+        client
+            .register_port("in_l", jack::AudioIn::default())
+            .expect("probe port"),
+        client
+            .register_port("in_r", jack::AudioIn::default())
+            .expect("probe port"),
+    ];
+    let frames = (seconds * f64::from(client.sample_rate())) as usize;
+    let probe = Recorder {
+        inputs,
+        recorded: [Vec::with_capacity(frames), Vec::with_capacity(frames)],
+    };
+    let client = client.activate_async((), probe).expect("activate probe");
+    for (ours, theirs) in ports.iter().zip(["cpal_probe:in_l", "cpal_probe:in_r"]) {
+        client
+            .as_client()
+            .connect_ports_by_name(ours, theirs)
+            .expect("connect probe");
+    }
+    std::thread::sleep(Duration::from_secs_f64(seconds + 0.5));
+    let (_, _, probe) = client.deactivate().expect("deactivate probe");
+    probe.recorded
+}
+
+/// Copies its inputs into buffers allocated beforehand, until they are full.
+struct Recorder {
+    inputs: [jack::Port<jack::AudioIn>; 2],
+    recorded: [Vec<f32>; 2],
+}
+
+impl jack::ProcessHandler for Recorder {
+    fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
+        for (input, recorded) in self.inputs.iter().zip(&mut self.recorded) {
+            let room = recorded.capacity() - recorded.len();
+            let block = input.as_slice(scope);
+            recorded.extend_from_slice(&block[..block.len().min(room)]);
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Poll `ready` until it is true (or `Some`) or `timeout` passes; the time it took and
+/// the value.
+fn wait_until<T: Truthy>(
+    timeout: Duration,
+    mut ready: impl FnMut() -> T,
+) -> Option<(Duration, T::Value)> {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if let Some(value) = ready().value() {
+            return Some((started.elapsed(), value));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+trait Truthy {
+    type Value;
+    fn value(self) -> Option<Self::Value>;
+}
+
+impl Truthy for bool {
+    type Value = ();
+    fn value(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+impl<T> Truthy for Option<T> {
+    type Value = T;
+    fn value(self) -> Option<T> {
+        self
+    }
+}
+
+/// Stop `session` on another thread and require it to finish, without a panic, in time.
+fn stop_within(session: CpalSession, timeout: Duration) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.stop()));
+        let _ = done.send(result.is_ok());
+    });
+    match finished.recv_timeout(timeout) {
+        Ok(true) => {}
+        Ok(false) => panic!("stopping the session panicked"),
+        Err(_) => panic!("stopping the session hung for more than {timeout:?}"),
+    }
+}
