@@ -327,7 +327,14 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     let flag = std::sync::Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
         .context("installing the Ctrl-C / SIGTERM handler")?;
-    let mut session = ascenseur::live::Session::start(settings)?;
+    let on_device = matches!(settings.host, ascenseur::live::AudioHost::Device(_));
+    let mut session = ascenseur::live::Session::start(settings).with_context(|| {
+        if on_device {
+            "no audio output to play on (`ascenseur devices` lists hosts and devices; with a JACK server running, use --host jack)"
+        } else {
+            "cannot play on JACK"
+        }
+    })?;
     let midi = MidiInputs::start(
         midi_selection,
         std::sync::Arc::clone(session.live_input()),

@@ -262,3 +262,36 @@ fn devices_lists_the_hosts_even_without_a_sound_card() {
         "{report}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_dsp_measures_a_cpal_device_at_each_buffer_size() {
+    // ALSA's null device takes audio as fast as it is made: not paced like a sound card,
+    // but a real stream whose callbacks run the engine.
+    let output = ascenseur()
+        .args([
+            "bench",
+            "dsp",
+            "--host",
+            "alsa",
+            "--device",
+            "null",
+            "--buffers",
+            "64,256",
+            "--seconds",
+            "0.3",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.get_output().stdout).expect("JSON");
+    assert_eq!(report["host"], "ALSA", "{report}");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{report}");
+    for (row, frames) in results.iter().zip([64, 256]) {
+        assert_eq!(row["frames"], frames, "{row}");
+        assert!(row["callbacks"].as_u64().unwrap() > 10, "{row}");
+        assert!(row["median_percent"].as_f64().unwrap() > 0.0, "{row}");
+    }
+}

@@ -59,6 +59,96 @@ fn cpal_output_end_to_end() {
     let server = JackServer::start(SERVER);
     let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
     stop_within(session, Duration::from_secs(5));
+
+    a_session_on_a_device_resumes_where_it_was_when_the_device_returns(server);
+}
+
+/// What `play` does on a desktop device: the session notices the loss, retries every
+/// second, and picks the form up at the next bar with the player's tempo.
+fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(mut server: JackServer) {
+    use ascenseur::engine::Command;
+    use ascenseur::live::{AudioHost, Notice, Session, SessionSettings};
+    let preset = ascenseur::preset::find("generique").unwrap();
+    let settings = SessionSettings {
+        arrangement: arrangement_for(&preset, &RenderOptions::default()).unwrap(),
+        seed: 1957,
+        mute: Vec::new(),
+        host: AudioHost::Device(OutputOptions {
+            host: Some("jack".into()),
+            ..OutputOptions::default()
+        }),
+        client_name: "unused".into(),
+        connect: false,
+    };
+    let mut session = Session::start(settings).expect("session on cpal's JACK host");
+    assert!(session.send(Command::SetTempo(150.0)));
+    let mut poll_until =
+        |session: &mut Session, timeout: Duration, want: &dyn Fn(&Notice) -> bool| {
+            let started = Instant::now();
+            while started.elapsed() < timeout {
+                if let Some(notice) = session.poll() {
+                    eprintln!("session: {notice}");
+                    if want(&notice) {
+                        return Some(started.elapsed());
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None
+        };
+    // Play into bar 3 (a bar is 1.6 s at 150 BPM; the tempo applies from the next bar).
+    let started = Instant::now();
+    while session.telemetry().is_none_or(|t| t.position.bar < 2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the band did not play"
+        );
+        assert_eq!(session.poll(), None);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop();
+    assert!(
+        poll_until(&mut session, Duration::from_secs(5), &|n| matches!(
+            n,
+            Notice::Lost(_)
+        ))
+        .is_some(),
+        "the session did not notice the device going away"
+    );
+    assert!(session.driver().is_none());
+    let at_loss = *session.telemetry().unwrap();
+    let server = JackServer::start(SERVER);
+    let resumed = poll_until(&mut session, Duration::from_secs(5), &|n| {
+        matches!(n, Notice::Resumed { .. })
+    })
+    .expect("the session did not resume when the device came back");
+    eprintln!(
+        "resumed {:.2} s after the server was back",
+        resumed.as_secs_f64()
+    );
+    // It plays on from the next bar, at the player's tempo.
+    let started = Instant::now();
+    loop {
+        let _ = session.poll();
+        // A new engine's telemetry (not the snapshot kept from before the loss), one bar
+        // on from where the player was.
+        if let Some(t) = session.telemetry().filter(|t| t.frame != at_loss.frame) {
+            assert_eq!(
+                t.position.bar,
+                at_loss.position.bar + 1,
+                "resumed at the wrong bar"
+            );
+            assert_eq!(t.tempo, 150.0);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no telemetry after resuming"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    session.stop();
+    drop(server);
 }
 
 fn band(sample_rate: u32) -> (Engine, EngineController) {

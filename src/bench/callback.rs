@@ -8,6 +8,7 @@
 
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
+use crate::io::cpal_out::{self, CpalError, OutputOptions};
 use crate::io::driver::{CallbackCost, cost_log, drain_costs};
 use crate::io::jack::{self, JackError};
 use crate::preset::Preset;
@@ -30,10 +31,14 @@ const LEAD_NOTES: u8 = 8;
 pub enum CallbackBenchError {
     #[error(transparent)]
     Jack(#[from] JackError),
-    #[error("bad buffer size {0}: use a power of two from 16 to 8192 frames")]
+    #[error("bad buffer size {0}: use 16 to 8192 frames")]
     BadBuffer(u32),
     #[error("the JACK server stopped during the measurement")]
     ServerLost,
+    #[error(transparent)]
+    Device(#[from] CpalError),
+    #[error("the audio device '{0}' went away during the measurement")]
+    DeviceLost(String),
 }
 
 /// What one buffer size did.
@@ -107,10 +112,7 @@ impl CallbackReport {
 
 /// Check a list of buffer sizes.
 pub fn validate_buffers(buffers: &[u32]) -> Result<(), CallbackBenchError> {
-    match buffers
-        .iter()
-        .find(|&&b| !(16..=8192).contains(&b) || !b.is_power_of_two())
-    {
+    match buffers.iter().find(|&&b| !(16..=8192).contains(&b)) {
         Some(&bad) => Err(CallbackBenchError::BadBuffer(bad)),
         None => Ok(()),
     }
@@ -269,6 +271,121 @@ pub fn measure_jack(
     })
 }
 
+/// The buffer sizes a device offers: the powers of two inside its range (16 to 4096
+/// frames), or the usual sizes when it does not say.
+pub fn device_buffer_sizes(range: cpal::SupportedBufferSize) -> Vec<u32> {
+    match range {
+        cpal::SupportedBufferSize::Range { min, max } => {
+            let sizes: Vec<u32> = (4..=12)
+                .map(|shift| 1u32 << shift)
+                .filter(|&b| b >= min && b <= max)
+                .collect();
+            if sizes.is_empty() {
+                vec![min.max(1)]
+            } else {
+                sizes
+            }
+        }
+        cpal::SupportedBufferSize::Unknown => vec![64, 128, 256, 512, 1024],
+    }
+}
+
+/// Run the band on an audio device through cpal, at each of `buffers` (default: every
+/// size the device offers) for `seconds` each: a stream is opened per size.
+pub fn measure_device(
+    preset: &Preset,
+    options: &OutputOptions,
+    buffers: &[u32],
+    seconds: f64,
+    stop: &AtomicBool,
+    mut progress: impl FnMut(f64, f64),
+) -> Result<CallbackReport, CallbackBenchError> {
+    let probe = cpal_out::open(&OutputOptions {
+        buffer: None,
+        ..options.clone()
+    })?;
+    let host = probe.host_name().to_string();
+    let device = probe.device_name().to_string();
+    let buffers = if buffers.is_empty() {
+        device_buffer_sizes(probe.config().buffer_range)
+    } else {
+        buffers.to_vec()
+    };
+    drop(probe);
+    let per_size = seconds + SETTLE.as_secs_f64();
+    let total = per_size * buffers.len() as f64;
+    let mut runs = Vec::new();
+    for (index, &frames) in buffers.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let done_before = index as f64 * per_size;
+        let refused = |why: String| BufferRun {
+            refused: Some(why),
+            ..summarise(frames, 0, &[], 0, 0.0)
+        };
+        let prepared = match cpal_out::open(&OutputOptions {
+            buffer: Some(frames),
+            ..options.clone()
+        }) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                runs.push(refused(error.to_string()));
+                continue;
+            }
+        };
+        let sample_rate = prepared.sample_rate();
+        let (recorder, mut log) = cost_log();
+        let session =
+            match prepared.start_measured(bench_engine(preset, sample_rate as f32), recorder) {
+                Ok(session) => session,
+                Err(error) => {
+                    runs.push(refused(error.to_string()));
+                    continue;
+                }
+            };
+        wait(SETTLE, stop, |elapsed| {
+            progress(done_before + elapsed, total)
+        });
+        let mut costs = Vec::new();
+        drain_costs(&mut log, &mut costs);
+        costs.clear();
+        let xruns_before = session.status.xruns();
+        let started = Instant::now();
+        while started.elapsed().as_secs_f64() < seconds
+            && !stop.load(Ordering::Relaxed)
+            && !session.status.is_lost()
+        {
+            std::thread::sleep(Duration::from_millis(50));
+            drain_costs(&mut log, &mut costs);
+            progress(
+                done_before + SETTLE.as_secs_f64() + started.elapsed().as_secs_f64(),
+                total,
+            );
+        }
+        drain_costs(&mut log, &mut costs);
+        let lost = session.status.is_lost();
+        let xruns = session.status.xruns() - xruns_before;
+        session.stop();
+        if lost {
+            return Err(CallbackBenchError::DeviceLost(device));
+        }
+        runs.push(summarise(
+            frames,
+            sample_rate,
+            &costs,
+            xruns,
+            started.elapsed().as_secs_f64(),
+        ));
+    }
+    Ok(CallbackReport {
+        host,
+        device,
+        runs,
+        seconds_per_size: seconds,
+    })
+}
+
 fn server_name() -> String {
     std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
 }
@@ -322,9 +439,27 @@ mod tests {
     }
 
     #[test]
-    fn buffer_sizes_are_powers_of_two_in_range() {
-        assert!(validate_buffers(&[16, 64, 8192]).is_ok());
-        for bad in [0, 8, 48, 16384] {
+    fn a_device_offers_the_powers_of_two_in_its_range() {
+        use cpal::SupportedBufferSize::{Range, Unknown};
+        assert_eq!(
+            device_buffer_sizes(Range {
+                min: 1,
+                max: u32::MAX
+            }),
+            vec![16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+        );
+        assert_eq!(
+            device_buffer_sizes(Range { min: 100, max: 600 }),
+            vec![128, 256, 512]
+        );
+        assert_eq!(device_buffer_sizes(Range { min: 100, max: 120 }), vec![100]);
+        assert_eq!(device_buffer_sizes(Unknown).len(), 5);
+    }
+
+    #[test]
+    fn buffer_sizes_are_in_range() {
+        assert!(validate_buffers(&[16, 48, 64, 8192]).is_ok());
+        for bad in [0, 8, 8193, 16384] {
             let error = validate_buffers(&[64, bad]).unwrap_err().to_string();
             assert!(error.contains(&bad.to_string()), "{error}");
         }

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
+use ascenseur::io::cpal_out::OutputOptions;
 use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
 use ascenseur::render::{self, RenderOptions};
@@ -26,9 +27,17 @@ pub enum BenchCommand {
 #[derive(clap::Args, Debug)]
 pub struct DspArgs {
     /// Audio host: "jack" for a JACK server (its period size is stepped through the
-    /// sizes and restored afterwards).
+    /// sizes and restored afterwards), or a cpal host such as "alsa" (default: the
+    /// system's default host).
     #[arg(long)]
     host: Option<String>,
+    /// Output device (cpal hosts): name, part of a name, id or index from
+    /// `ascenseur devices` (default: the host's default device).
+    #[arg(long)]
+    device: Option<String>,
+    /// Sample rate in Hz (cpal hosts; default: 48000 if offered).
+    #[arg(long)]
+    rate: Option<u32>,
     /// Buffer sizes to measure, comma-separated (default: every size the device offers).
     #[arg(long, value_delimiter = ',')]
     buffers: Vec<u32>,
@@ -109,31 +118,47 @@ fn dsp(args: DspArgs) -> anyhow::Result<()> {
     if args.offline {
         return offline_dsp(&args);
     }
-    let host = args.host.as_deref().unwrap_or("");
-    if !host.eq_ignore_ascii_case("jack") {
-        anyhow::bail!(
-            "bench dsp on the host '{host}' is not available: use --host jack, or --offline to time the engine without a device"
-        );
-    }
     let preset = preset::find(&args.preset)?;
-    let buffers = if args.buffers.is_empty() {
-        callback::JACK_BUFFER_SIZES.to_vec()
-    } else {
-        args.buffers.clone()
-    };
     let stop = stop_on_signal()?;
     let bar = progress_bar(args.json, "measuring callbacks");
-    let report = callback::measure_jack(
-        &preset,
-        &buffers,
-        args.seconds,
-        !args.no_connect,
-        &stop,
-        |done, total| {
-            bar.set_length((total * 10.0) as u64);
-            bar.set_position((done * 10.0) as u64);
-        },
-    )?;
+    let progress = |done: f64, total: f64| {
+        bar.set_length((total * 10.0) as u64);
+        bar.set_position((done * 10.0) as u64);
+    };
+    let report = match args.host.as_deref() {
+        Some(host) if host.eq_ignore_ascii_case("jack") => {
+            let buffers = if args.buffers.is_empty() {
+                callback::JACK_BUFFER_SIZES.to_vec()
+            } else {
+                args.buffers.clone()
+            };
+            callback::measure_jack(
+                &preset,
+                &buffers,
+                args.seconds,
+                !args.no_connect,
+                &stop,
+                progress,
+            )?
+        }
+        host => {
+            let options = OutputOptions {
+                host: host.map(str::to_string),
+                device: args.device.clone(),
+                rate: args.rate,
+                buffer: None,
+            };
+            callback::measure_device(
+                &preset,
+                &options,
+                &args.buffers,
+                args.seconds,
+                &stop,
+                progress,
+            )
+            .context("no audio device to measure (`ascenseur devices` lists them; --host jack measures a JACK server, --offline the engine alone)")?
+        }
+    };
     bar.finish_and_clear();
     print_callback_report(&report, &preset.title, args.json)
 }

@@ -14,7 +14,7 @@
 //! [`DriverStatus::lost`] and the session rebuilds by calling [`open`] and `start` again.
 
 use crate::engine::Engine;
-use crate::io::driver::DriverStatus;
+use crate::io::driver::{CostRecorder, DriverStatus};
 use crate::io::live_input::LiveInput;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{
@@ -599,6 +599,8 @@ pub struct OutputRenderer {
     status: Arc<DriverStatus>,
     observed: Arc<Observed>,
     live_input: Option<Arc<LiveInput>>,
+    /// Each callback's cost, for `bench dsp` on a device.
+    costs: Option<CostRecorder>,
 }
 
 impl OutputRenderer {
@@ -618,7 +620,14 @@ impl OutputRenderer {
             status: Arc::new(DriverStatus::default()),
             observed: Arc::new(Observed::default()),
             live_input,
+            costs: None,
         }
+    }
+
+    /// Log each callback's cost into `costs` (benches).
+    pub fn with_costs(mut self, costs: CostRecorder) -> OutputRenderer {
+        self.costs = Some(costs);
+        self
     }
 
     pub fn status(&self) -> &Arc<DriverStatus> {
@@ -637,6 +646,9 @@ impl OutputRenderer {
         render: impl FnOnce(&mut Engine, &mut [f32], &mut [T]),
     ) {
         let started = Instant::now();
+        if let Some(costs) = &mut self.costs {
+            costs.begin();
+        }
         let stamp = info.timestamp();
         let latency = stamp.playback - stamp.callback;
         self.observed
@@ -671,6 +683,9 @@ impl OutputRenderer {
             out.fill(silence);
         }
         self.status.record_callback(started, frames, sample_rate);
+        if let Some(costs) = &mut self.costs {
+            costs.end(frames);
+        }
     }
 
     /// A stereo f32 device: the engine renders straight into the device buffer. Audio
@@ -762,9 +777,31 @@ impl PreparedOutput {
         engine: Engine,
         live_input: Option<Arc<LiveInput>>,
     ) -> Result<CpalSession, CpalError> {
+        self.start_with(engine, live_input, None)
+    }
+
+    /// [`PreparedOutput::start`], logging each callback's cost into `costs` (benches).
+    pub fn start_measured(
+        self,
+        engine: Engine,
+        costs: CostRecorder,
+    ) -> Result<CpalSession, CpalError> {
+        self.start_with(engine, None, Some(costs))
+    }
+
+    fn start_with(
+        self,
+        engine: Engine,
+        live_input: Option<Arc<LiveInput>>,
+        costs: Option<CostRecorder>,
+    ) -> Result<CpalSession, CpalError> {
         let choice = self.choice;
         let channels = usize::from(choice.channels);
-        let renderer = OutputRenderer::new(engine, choice.channels, choice.sample_rate, live_input);
+        let mut renderer =
+            OutputRenderer::new(engine, choice.channels, choice.sample_rate, live_input);
+        if let Some(costs) = costs {
+            renderer = renderer.with_costs(costs);
+        }
         let status = Arc::clone(&renderer.status);
         let observed = Arc::clone(&renderer.observed);
         let on_error = {
