@@ -82,20 +82,19 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(mut server
     };
     let mut session = Session::start(settings).expect("session on cpal's JACK host");
     assert!(session.send(Command::SetTempo(150.0)));
-    let mut poll_until =
-        |session: &mut Session, timeout: Duration, want: &dyn Fn(&Notice) -> bool| {
-            let started = Instant::now();
-            while started.elapsed() < timeout {
-                if let Some(notice) = session.poll() {
-                    eprintln!("session: {notice}");
-                    if want(&notice) {
-                        return Some(started.elapsed());
-                    }
+    let poll_until = |session: &mut Session, timeout: Duration, want: &dyn Fn(&Notice) -> bool| {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(notice) = session.poll() {
+                eprintln!("session: {notice}");
+                if want(&notice) {
+                    return Some(started.elapsed());
                 }
-                std::thread::sleep(Duration::from_millis(20));
             }
-            None
-        };
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    };
     // Play into bar 3 (a bar is 1.6 s at 150 BPM; the tempo applies from the next bar).
     let started = Instant::now();
     while session.telemetry().is_none_or(|t| t.position.bar < 2) {
