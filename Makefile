@@ -9,9 +9,9 @@ setup:
 build: setup
 	$(CARGO) build --release
 
-# Render the opening cue, Générique, to generique.wav.
+# Play the opening cue, Générique, on the default audio device (with the console).
 run: build
-	./target/release/ascenseur render generique -o generique.wav
+	./target/release/ascenseur play
 
 # Everything CI checks: formatting, lints, and every test (benches compile and run once).
 test: setup
