@@ -212,6 +212,18 @@ impl Engine {
         (engine, controller)
     }
 
+    /// Générique with the band muted, at 48 kHz: only the lead voice sounds. For tests and
+    /// latency probes, where the first sound after a note-on must be the player's.
+    pub fn lead_only() -> (Engine, EngineController) {
+        let preset = crate::preset::find("generique").expect("Générique is built in");
+        let arrangement = Arrangement::new(&preset, None).expect("a built-in preset compiles");
+        let config = EngineConfig {
+            mute: [true; 3],
+            ..EngineConfig::default()
+        };
+        Engine::new(config, arrangement)
+    }
+
     /// Begin at bar `bar` of the form instead of bar 1 (a session resuming after its audio
     /// device came back). Call before the stream starts.
     pub fn start_at_bar(&mut self, bar: u64) {

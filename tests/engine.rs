@@ -6,16 +6,6 @@ use ascenseur::band::{Arrangement, Player};
 use ascenseur::engine::{Command, Engine, EngineConfig, INPUT_CAPACITY, InputEvent, TimedInput};
 use ascenseur::preset;
 
-fn silent_band_engine() -> (Engine, ascenseur::engine::EngineController) {
-    let preset = preset::find("generique").unwrap();
-    let arrangement = Arrangement::new(&preset, None).unwrap();
-    let config = EngineConfig {
-        mute: [true; 3],
-        ..EngineConfig::default()
-    };
-    Engine::new(config, arrangement)
-}
-
 /// Render `frames` frames in blocks of `block`, returning the lead stem's left channel.
 fn render_lead(engine: &mut Engine, frames: usize, block: usize) -> Vec<f32> {
     let mut lead = Vec::with_capacity(frames);
@@ -46,7 +36,7 @@ fn a_note_sounds_at_its_frame_inside_a_block() {
         .into_iter()
         .enumerate()
     {
-        let (mut engine, mut controller) = silent_band_engine();
+        let (mut engine, mut controller) = Engine::lead_only();
         // Every lead voice: harmon trumpet, open trumpet, tenor sax, electric piano.
         let program = program as u8;
         controller
@@ -80,7 +70,7 @@ fn a_note_sounds_at_its_frame_inside_a_block() {
 
 #[test]
 fn all_notes_off_and_sustain_leave_nothing_hanging() {
-    let (mut engine, mut controller) = silent_band_engine();
+    let (mut engine, mut controller) = Engine::lead_only();
     let mut play = |frame, event| controller.play(TimedInput { frame, event }).unwrap();
     play(0, InputEvent::Sustain(true));
     for (i, key) in [50u8, 57, 62, 65, 69].into_iter().enumerate() {
@@ -129,7 +119,7 @@ fn all_notes_off_and_sustain_leave_nothing_hanging() {
 
 #[test]
 fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
-    let (mut engine, mut controller) = silent_band_engine();
+    let (mut engine, mut controller) = Engine::lead_only();
     let mut refused = 0;
     for i in 0..3 * INPUT_CAPACITY {
         let event = if i % 2 == 0 {
@@ -194,7 +184,7 @@ fn commands_change_tempo_at_the_bar_line_and_mute_players() {
 
 #[test]
 fn letting_go_of_a_slurred_note_returns_to_the_key_still_held() {
-    let (mut engine, mut controller) = silent_band_engine();
+    let (mut engine, mut controller) = Engine::lead_only();
     let mut play = |frame, event| controller.play(TimedInput { frame, event }).unwrap();
     play(
         0,

@@ -3,10 +3,8 @@
 //! voice decays to silence.
 
 use ascenseur::analysis::{peak_dbfs, rms_dbfs};
-use ascenseur::band::Arrangement;
-use ascenseur::engine::{Engine, EngineConfig, EngineController, InputEvent, TimedInput};
+use ascenseur::engine::{Engine, EngineController, InputEvent, TimedInput};
 use ascenseur::io::midi::MidiParser;
-use ascenseur::preset;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
 
@@ -14,16 +12,6 @@ const BLOCK: usize = 256;
 /// Most bytes delivered between two blocks: well under the input ring's capacity, so
 /// nothing is dropped and every parsed event reaches the engine.
 const MAX_CHUNK: usize = 96;
-
-fn silent_band_engine() -> (Engine, EngineController) {
-    let preset = preset::find("generique").unwrap();
-    let arrangement = Arrangement::new(&preset, None).unwrap();
-    let config = EngineConfig {
-        mute: [true; 3],
-        ..EngineConfig::default()
-    };
-    Engine::new(config, arrangement)
-}
 
 /// One block through the engine, returning the lead stem's left channel and the
 /// block's telemetry (drained every block, as the console does).
@@ -94,7 +82,7 @@ fn random_stream(rng: &mut Pcg32, messages: usize) -> Vec<u8> {
 /// stem.
 fn play(seed: u64, ending: &[u8]) -> (Vec<InputEvent>, u32, Vec<[u64; 2]>, Vec<f32>) {
     let mut rng = Pcg32::seed_from_u64(seed);
-    let (mut engine, mut controller) = silent_band_engine();
+    let (mut engine, mut controller) = Engine::lead_only();
     let mut parser = MidiParser::new();
     let stream = random_stream(&mut rng, 600);
     let mut rest = &stream[..];

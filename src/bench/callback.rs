@@ -9,9 +9,10 @@
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
 use crate::io::cpal_out::{self, CpalError, OutputOptions};
-use crate::io::driver::{CallbackCost, cost_log, drain_costs};
+use crate::io::driver::{CallbackCost, DriverStatus, cost_log, drain_costs};
 use crate::io::jack::{self, JackError};
 use crate::preset::Preset;
+use ringbuf::HeapCons;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -209,7 +210,6 @@ pub fn measure_jack(
     let original = session.buffer_size();
     let mut runs = Vec::new();
     let total = (seconds + SETTLE.as_secs_f64()) * buffers.len() as f64;
-    let mut costs = Vec::new();
     let mut result = Ok(());
     for (index, &frames) in buffers.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
@@ -223,38 +223,20 @@ pub fn measure_jack(
             });
             continue;
         }
-        wait(SETTLE, stop, |elapsed| {
-            progress(done_before + elapsed, total)
-        });
-        costs.clear();
-        drain_costs(&mut log, &mut costs);
-        costs.clear();
-        let xruns_before = session.status.xruns();
-        let started = Instant::now();
-        while started.elapsed().as_secs_f64() < seconds && !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-            drain_costs(&mut log, &mut costs);
-            progress(
-                done_before + SETTLE.as_secs_f64() + started.elapsed().as_secs_f64(),
-                total,
-            );
-            if session.status.is_lost() {
-                break;
-            }
-        }
-        drain_costs(&mut log, &mut costs);
+        let run = play_and_measure(
+            frames,
+            sample_rate,
+            &mut log,
+            &session.status,
+            seconds,
+            stop,
+            |elapsed| progress(done_before + elapsed, total),
+        );
         if session.status.is_lost() {
             result = Err(CallbackBenchError::ServerLost);
             break;
         }
-        let xruns = session.status.xruns() - xruns_before;
-        runs.push(summarise(
-            frames,
-            sample_rate,
-            &costs,
-            xruns,
-            started.elapsed().as_secs_f64(),
-        ));
+        runs.push(run);
     }
     // Leave the server as it was found: other clients live with its period size.
     if !session.status.is_lost() && session.buffer_size() != original {
@@ -344,39 +326,21 @@ pub fn measure_device(
                     continue;
                 }
             };
-        wait(SETTLE, stop, |elapsed| {
-            progress(done_before + elapsed, total)
-        });
-        let mut costs = Vec::new();
-        drain_costs(&mut log, &mut costs);
-        costs.clear();
-        let xruns_before = session.status.xruns();
-        let started = Instant::now();
-        while started.elapsed().as_secs_f64() < seconds
-            && !stop.load(Ordering::Relaxed)
-            && !session.status.is_lost()
-        {
-            std::thread::sleep(Duration::from_millis(50));
-            drain_costs(&mut log, &mut costs);
-            progress(
-                done_before + SETTLE.as_secs_f64() + started.elapsed().as_secs_f64(),
-                total,
-            );
-        }
-        drain_costs(&mut log, &mut costs);
+        let run = play_and_measure(
+            frames,
+            sample_rate,
+            &mut log,
+            &session.status,
+            seconds,
+            stop,
+            |elapsed| progress(done_before + elapsed, total),
+        );
         let lost = session.status.is_lost();
-        let xruns = session.status.xruns() - xruns_before;
         session.stop();
         if lost {
             return Err(CallbackBenchError::DeviceLost(device));
         }
-        runs.push(summarise(
-            frames,
-            sample_rate,
-            &costs,
-            xruns,
-            started.elapsed().as_secs_f64(),
-        ));
+        runs.push(run);
     }
     Ok(CallbackReport {
         host,
@@ -386,11 +350,47 @@ pub fn measure_device(
     })
 }
 
+/// Let a freshly started buffer size settle, then log its callbacks and count its xruns
+/// for `seconds` (less if stopped or the device is lost). `progress` gets the seconds
+/// spent, settling included.
+fn play_and_measure(
+    frames: u32,
+    sample_rate: u32,
+    log: &mut HeapCons<CallbackCost>,
+    status: &DriverStatus,
+    seconds: f64,
+    stop: &AtomicBool,
+    mut progress: impl FnMut(f64),
+) -> BufferRun {
+    wait(SETTLE, stop, &mut progress);
+    let mut costs = Vec::new();
+    drain_costs(log, &mut costs);
+    costs.clear();
+    let xruns_before = status.xruns();
+    let started = Instant::now();
+    while started.elapsed().as_secs_f64() < seconds
+        && !stop.load(Ordering::Relaxed)
+        && !status.is_lost()
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        drain_costs(log, &mut costs);
+        progress(SETTLE.as_secs_f64() + started.elapsed().as_secs_f64());
+    }
+    drain_costs(log, &mut costs);
+    summarise(
+        frames,
+        sample_rate,
+        &costs,
+        status.xruns() - xruns_before,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
 fn server_name() -> String {
     std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
 }
 
-fn wait(duration: Duration, stop: &AtomicBool, mut progress: impl FnMut(f64)) {
+fn wait(duration: Duration, stop: &AtomicBool, progress: &mut impl FnMut(f64)) {
     let started = Instant::now();
     while started.elapsed() < duration && !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50));

@@ -262,7 +262,7 @@ impl Default for LiveInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Engine, EngineConfig};
+    use crate::engine::Engine;
     use std::time::Duration;
 
     #[test]
@@ -318,16 +318,7 @@ mod tests {
         };
         assert!(!live.send_now(event));
         assert_eq!(live.dropped(), 1);
-        let arrangement = crate::render::arrangement_for(
-            &crate::preset::find("generique").unwrap(),
-            &crate::render::RenderOptions::default(),
-        )
-        .unwrap();
-        let config = EngineConfig {
-            mute: [true; 3],
-            ..EngineConfig::default()
-        };
-        let (mut engine, mut controller) = Engine::new(config, arrangement);
+        let (mut engine, mut controller) = Engine::lead_only();
         live.attach(controller.take_input().unwrap());
         assert!(live.send_now(event));
         assert_eq!(live.sent(), 1);

@@ -938,7 +938,7 @@ impl PortBackend for MidirBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Engine, EngineConfig, EngineController};
+    use crate::engine::{Engine, EngineController};
     use crate::preset::LeadVoice;
     use std::collections::HashMap;
 
@@ -1092,16 +1092,7 @@ mod tests {
 
     impl Rig {
         fn new() -> Rig {
-            let arrangement = crate::render::arrangement_for(
-                &crate::preset::find("generique").unwrap(),
-                &crate::render::RenderOptions::default(),
-            )
-            .unwrap();
-            let config = EngineConfig {
-                mute: [true; 3],
-                ..EngineConfig::default()
-            };
-            let (engine, mut controller) = Engine::new(config, arrangement);
+            let (engine, mut controller) = Engine::lead_only();
             let live = Arc::new(LiveInput::new());
             live.attach(controller.take_input().unwrap());
             // A voice that never slurs, so every key held is a voice held.
