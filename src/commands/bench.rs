@@ -443,21 +443,25 @@ fn midi_latency_command(
     }
     let received = report.notes.len();
     if json {
-        println!(
-            "{{\"bench\":\"midi-latency\",\"midi_target\":\"{midi_target}\",\"audio_source\":\"{audio_source}\",\"sample_rate\":{},\"period\":{},\"sent\":{},\"received\":{received},\"xrun_notes\":{},\"min_frames\":{},\"avg_frames\":{:.3},\"max_frames\":{},\"jitter_frames\":{},\"min_ms\":{:.4},\"avg_ms\":{:.4},\"max_ms\":{:.4},\"jitter_ms\":{:.4}}}",
-            report.sample_rate,
-            report.period,
-            report.sent,
-            report.xrun_notes(),
-            report.min(),
-            report.mean(),
-            report.max(),
-            report.jitter(),
-            report.ms(report.min() as f64),
-            report.ms(report.mean()),
-            report.ms(report.max() as f64),
-            report.ms(report.jitter() as f64),
-        );
+        let value = serde_json::json!({
+            "bench": "midi-latency",
+            "midi_target": midi_target,
+            "audio_source": audio_source,
+            "sample_rate": report.sample_rate,
+            "period": report.period,
+            "sent": report.sent,
+            "received": received,
+            "xrun_notes": report.xrun_notes(),
+            "min_frames": report.min(),
+            "avg_frames": report.mean(),
+            "max_frames": report.max(),
+            "jitter_frames": report.jitter(),
+            "min_ms": report.ms(report.min() as f64),
+            "avg_ms": report.ms(report.mean()),
+            "max_ms": report.ms(report.max() as f64),
+            "jitter_ms": report.ms(report.jitter() as f64),
+        });
+        println!("{value}");
     } else {
         println!(
             "MIDI note-on to first sample above {THRESHOLD_DBFS} dBFS, {} Hz, {} frames per period",

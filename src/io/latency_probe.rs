@@ -124,6 +124,10 @@ pub enum ProbeError {
         to: String,
         source: jack::Error,
     },
+    #[error(
+        "none of the {sent} notes sounded within {limit_ms:.0} ms: is the synth's MIDI input and audio output the right pair of ports?"
+    )]
+    Silent { sent: usize, limit_ms: f64 },
     #[error("timed out after {waited:?}: {heard} of {wanted} notes heard")]
     Timeout {
         waited: Duration,
@@ -132,9 +136,15 @@ pub enum ProbeError {
     },
 }
 
+/// How long a note may stay unheard before it counts as lost (a cycle the synth missed
+/// under an xrun drops the events sent in it).
+const LISTEN_LIMIT_S: f64 = 0.5;
+
 /// What the probe's process callback sends back.
 enum Report {
     Note(NoteLatency),
+    /// A note-on that never sounded.
+    Missed,
     FirstAudio(Box<[f32]>, usize),
 }
 
@@ -147,6 +157,7 @@ enum Phase {
         sent_at: u64,
         offset: u32,
         xruns: u64,
+        give_up_at: u64,
     },
     /// Note heard; holding until the note-off.
     Holding { until: u64 },
@@ -161,6 +172,7 @@ struct Probe {
     key: u8,
     velocity: u8,
     hold_frames: u64,
+    listen_limit: u64,
     remaining: usize,
     first_audio: Option<Box<[f32]>>,
     first_audio_len: usize,
@@ -204,14 +216,26 @@ impl ProcessHandler for Probe {
                         })
                         .is_ok()
                     {
+                        let sent_at = cycle_start + u64::from(offset);
                         self.phase = Phase::Listening {
-                            sent_at: cycle_start + u64::from(offset),
+                            sent_at,
                             offset,
                             xruns: self.xruns.load(Ordering::Relaxed),
+                            give_up_at: sent_at + self.listen_limit,
                         };
                         self.remaining -= 1;
                     }
                 }
+            }
+            Phase::Listening { give_up_at, .. } if cycle_start >= give_up_at => {
+                // Lost: release it anyway, say so, and go on with the next note.
+                let _ = writer.write(&RawMidi {
+                    time: 0,
+                    bytes: &[0x80, self.key, 0],
+                });
+                let _ = self.reports.try_send(Report::Missed);
+                self.phase = Phase::Quiet;
+                self.quiet_frames = 0;
             }
             Phase::Listening { .. } => {}
             Phase::Holding { until } => {
@@ -233,6 +257,7 @@ impl ProcessHandler for Probe {
             sent_at,
             offset,
             xruns,
+            ..
         } = self.phase
         {
             for (i, &x) in input.iter().enumerate() {
@@ -303,6 +328,7 @@ pub fn measure(options: &ProbeOptions) -> Result<LatencyReport, ProbeError> {
         key: options.key,
         velocity: options.velocity,
         hold_frames: (options.hold.as_secs_f64() * sample_rate as f64) as u64,
+        listen_limit: (LISTEN_LIMIT_S * sample_rate as f64) as u64,
         remaining: options.notes,
         first_audio: Some(vec![0.0; sample_rate as usize / 4].into_boxed_slice()),
         first_audio_len: 0,
@@ -338,7 +364,9 @@ fn collect(
     let started = Instant::now();
     let mut notes = Vec::new();
     let mut first_note_audio = Vec::new();
-    while notes.len() < options.notes || first_note_audio.is_empty() {
+    let mut missed = 0;
+    while notes.len() + missed < options.notes || (first_note_audio.is_empty() && !notes.is_empty())
+    {
         let left = options.timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             return Err(ProbeError::Timeout {
@@ -349,9 +377,16 @@ fn collect(
         }
         match received.recv_timeout(left) {
             Ok(Report::Note(note)) => notes.push(note),
+            Ok(Report::Missed) => missed += 1,
             Ok(Report::FirstAudio(buffer, len)) => first_note_audio = buffer[..len].to_vec(),
             Err(_) => {}
         }
+    }
+    if notes.is_empty() {
+        return Err(ProbeError::Silent {
+            sent: options.notes,
+            limit_ms: LISTEN_LIMIT_S * 1e3,
+        });
     }
     Ok(LatencyReport {
         sample_rate,
