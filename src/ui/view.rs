@@ -157,8 +157,8 @@ pub fn draw(state: &ConsoleState, area: Rect, buf: &mut Buffer) {
         (Section::Keys, 1),
         (Section::Keyboard, 4),
         (Section::Phrase, 3),
-        (Section::Band, 1),
-        (Section::Engine, 2),
+        (Section::Band, 2),
+        (Section::Engine, 3),
     ];
     let priority = [
         Section::Chords,
@@ -244,16 +244,16 @@ fn header(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ),
         Span::raw(" "),
         Span::styled(a.title.clone(), theme.title()),
+        Span::styled(format!(" in {}", key_name(state)), theme.label()),
     ];
-    if !state.cue.is_empty() {
+    if let Some(notice) = &state.notice {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(notice.clone(), theme.warning()));
+    } else if !state.cue.is_empty() {
         spans.push(Span::styled(
             format!("  after “{}”", state.cue),
             theme.label(),
         ));
-    }
-    if let Some(notice) = &state.notice {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(notice.clone(), theme.warning()));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
@@ -263,26 +263,14 @@ fn status(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let a = &state.arrangement;
     let tempo = state.telemetry.map_or(a.tempo, |t| t.tempo);
     let mut spans = Vec::new();
-    let beats = a.beats_per_bar;
     match state.transport() {
-        Transport::Playing => {
-            spans.push(Span::styled(format!("{} ", g.playing), theme.accent()));
-        }
-        Transport::CountIn { .. } => {
-            spans.push(Span::styled("count-in ", theme.accent()));
-        }
-        Transport::Stopped => {
-            spans.push(Span::styled(
-                format!("{} stopped ", g.stopped),
-                theme.warning(),
-            ));
-        }
+        Transport::Playing => spans.push(Span::styled(format!("{} ", g.playing), theme.accent())),
+        Transport::CountIn { .. } => spans.push(Span::styled("count-in ", theme.accent())),
+        Transport::Stopped => spans.push(Span::styled(
+            format!("{} stopped ", g.stopped),
+            theme.warning(),
+        )),
     }
-    spans.push(Span::styled(format!("{tempo:.0} BPM"), theme.title()));
-    spans.push(Span::styled(
-        format!(" swing {:.1}:1 {} key {} ", a.swing, g.dot, key_name(state)),
-        theme.label(),
-    ));
     // The visual metronome: one mark a beat, the current one lit.
     let (bar, beat) = match (state.transport(), state.bar_and_beat()) {
         (Transport::CountIn { beat }, _) => (None, Some(beat.floor() as u32 + 1)),
@@ -291,12 +279,12 @@ fn status(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     spans.push(Span::styled(
         match bar {
-            Some(bar) => format!(" bar {bar:>2}/{} ", a.form_bars),
-            None => format!(" bar  -/{} ", a.form_bars),
+            Some(bar) => format!("bar {bar:>2}/{} ", a.form_bars),
+            None => format!("bar  -/{} ", a.form_bars),
         },
         theme.title(),
     ));
-    for b in 1..=beats {
+    for b in 1..=a.beats_per_bar {
         let now = Some(b) == beat;
         spans.push(Span::styled(
             if now { g.beat_now } else { g.beat_other },
@@ -310,9 +298,17 @@ fn status(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .get(slot.section)
         .cloned()
         .unwrap_or_default();
-    spans.push(Span::styled(format!("{} {section} ", g.dot), theme.label()));
-    spans.push(Span::styled(format!("{} ", g.dot), theme.label()));
+    spans.push(Span::styled(
+        format!("{} {section} {} ", g.dot, g.dot),
+        theme.label(),
+    ));
     spans.push(Span::styled(countdown_text(state), theme.accent()));
+    spans.push(Span::styled(format!(" {} ", g.dot), theme.label()));
+    spans.push(Span::styled(format!("{tempo:.0} BPM"), theme.title()));
+    spans.push(Span::styled(
+        format!(" swing {:.1}:1", a.swing),
+        theme.label(),
+    ));
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
@@ -436,7 +432,6 @@ fn chord_panel_lines<'a>(state: &ConsoleState, theme: &Theme, slot: &ChordSlot) 
         .collect();
     let degree = mode.kind.characteristic_degree();
     let colour = mode.characteristic_tone();
-    let colour_role = scale.classify(colour.pitch_class());
     let avoid: Vec<String> = scale
         .avoid_notes()
         .iter()
@@ -458,9 +453,10 @@ fn chord_panel_lines<'a>(state: &ConsoleState, theme: &Theme, slot: &ChordSlot) 
             theme.role(NoteRole::Characteristic),
         ),
     ];
-    if colour_role == NoteRole::ChordTone {
-        colour_line.push(Span::styled(" in the chord", theme.label()));
-    }
+    colour_line.push(Span::styled(
+        format!(" makes it {}", mode.kind.name_in(n)),
+        theme.label(),
+    ));
     let avoid_line = vec![
         Span::styled("avoid  ", theme.label()),
         Span::styled(
@@ -543,13 +539,17 @@ fn keyboard(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 pad(&format!("C{}", key / 12 - 1), usize::from(cell)),
                 theme.label(),
             ));
-        } else if key % 12 != 1 || cell > 2 {
+        } else {
             names.push(Span::raw(blank));
         }
     }
     let holding: Vec<Span> = if held.is_empty() {
         vec![Span::styled(
-            "play: a w s e d f t g y h u j k ",
+            format!(
+                "nothing {} computer keys a-k play from {} ",
+                glyphs(n).dot,
+                state.key_name(state.computer_keys_c)
+            ),
             theme.label(),
         )]
     } else {
@@ -558,12 +558,12 @@ fn keyboard(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 let role = slot.scale.classify(PitchClass::from_midi(k));
                 [
                     Span::styled(state.key_name(k), theme.role(role)),
-                    Span::styled(format!(" {} ", role.label()), theme.label()),
+                    Span::styled(format!(" {} ", role_name(role)), theme.label()),
                 ]
             })
             .collect()
     };
-    let mut title = vec![Span::styled(" holding ", theme.accent())];
+    let mut title = vec![Span::styled(" you hold ", theme.accent())];
     title.extend(holding);
     let block = Block::default()
         .borders(Borders::TOP)
@@ -577,6 +577,17 @@ fn keyboard(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ..inner
     };
     Paragraph::new(lines).render(indent, buf);
+}
+
+/// What the console calls each role.
+fn role_name(role: NoteRole) -> &'static str {
+    match role {
+        NoteRole::ChordTone => "chord tone",
+        NoteRole::Characteristic => "characteristic tone",
+        NoteRole::Tension => "mode tone",
+        NoteRole::Avoid => "avoid note",
+        NoteRole::Outside => "outside",
+    }
 }
 
 fn phrase(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -604,31 +615,33 @@ fn phrase(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 &p.notes,
                 p.note_count.saturating_sub(p.notes.len()),
             ));
+            first.push(Span::styled(
+                match p.space_before_beats {
+                    Some(beats) => format!(" (after {beats:.1} beats of space)"),
+                    None => " (the first)".to_string(),
+                },
+                theme.label(),
+            ));
             lines.push(Line::from(first));
             let landing = p.landing.note;
             let verdict = if p.landing.strong {
-                "a chord tone on a strong beat"
+                "chord tone on a strong beat"
             } else if landing.role == NoteRole::ChordTone {
-                "a chord tone, off the strong beats"
+                "chord tone, off the strong beats"
             } else {
-                "not a chord tone"
-            };
-            let space = match p.space_before_beats {
-                Some(beats) => format!("{beats:.1} beats of space before it"),
-                None => "the first phrase".to_string(),
+                role_name(landing.role)
             };
             lines.push(Line::from(vec![
                 Span::styled(
                     format!("{:.0}% in the mode", p.inside * 100.0),
                     theme.title(),
                 ),
-                Span::styled(" · landed on ", theme.label()),
+                Span::styled(format!(" {} landed on ", glyphs(n).dot), theme.label()),
                 Span::styled(landing.name.name(n).to_string(), theme.role(landing.role)),
                 Span::styled(
-                    format!(" (beat {}): {verdict}", landing.beat + 1),
+                    format!(", beat {}: {verdict}", landing.beat + 1),
                     theme.label(),
                 ),
-                Span::styled(format!(" · {space}"), theme.label()),
             ]));
         }
         None => lines.push(Line::from(Span::styled(
@@ -661,62 +674,64 @@ fn band(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mute = state.telemetry.map_or([false; 3], |t| t.mute);
     let lead = state.telemetry.map_or(state.arrangement.lead, |t| t.lead);
     let width: usize = if area.width >= 120 { 10 } else { 5 };
-    let mut spans = vec![Span::styled("band ", theme.accent())];
+    let mut spans = vec![Span::styled("band  ", theme.accent())];
     for (i, name) in ["bass", "drums", "piano"].iter().enumerate() {
-        spans.push(Span::styled(format!("{} {name} ", i + 1), theme.label()));
+        spans.push(Span::styled(format!("{name} "), theme.label()));
         if mute[i] {
-            spans.push(Span::styled("muted", theme.warning()));
-            spans.push(Span::raw(" ".repeat(width.saturating_sub(5) + 1)));
+            spans.push(Span::styled(pad("muted", width), theme.warning()));
         } else {
             spans.push(Span::styled(
                 meter(state.levels[i], width, &g),
                 theme.title(),
             ));
-            spans.push(Span::raw(" "));
         }
+        spans.push(Span::raw("  "));
     }
     spans.push(Span::styled("lead ", theme.label()));
     spans.push(Span::styled(
         meter(state.levels[3], width, &g),
         theme.title(),
     ));
-    spans.push(Span::styled(format!(" {}", lead.name()), theme.title()));
     let count_in = state.telemetry.is_some_and(|t| t.count_in);
-    spans.push(Span::styled(
-        format!(
-            " {} count-in {}",
-            g.dot,
-            if count_in { "on" } else { "off" }
+    let notes = state.telemetry.map_or(0, |t| t.notes_played);
+    let second = vec![
+        Span::styled("lead  ", theme.accent()),
+        Span::styled(lead.name(), theme.title()),
+        Span::styled(
+            format!(
+                " {} count-in {} {} {notes} notes played",
+                g.dot,
+                if count_in { "on" } else { "off" },
+                g.dot
+            ),
+            theme.label(),
         ),
-        theme.label(),
-    ));
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    ];
+    Paragraph::new(vec![Line::from(spans), Line::from(second)]).render(area, buf);
 }
 
 fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let g = glyphs(state.look.notation);
     let e = &state.engine;
     let mut first = vec![Span::styled("audio ", theme.accent())];
+    let mut second = vec![Span::styled("load  ", theme.accent())];
     match &e.driver {
         Some(d) => {
             first.push(Span::styled(
                 format!(
-                    "{} {} {} {} {} Hz {} {} frames = {:.2} ms {} ",
+                    "{} {dot} {} {dot} {} Hz {dot} {} frames = {:.2} ms",
                     d.host,
-                    g.dot,
                     d.device,
-                    g.dot,
                     d.sample_rate,
-                    g.dot,
                     d.buffer,
                     d.buffer_ms(),
-                    g.dot
+                    dot = g.dot,
                 ),
                 theme.label(),
             ));
-            first.push(Span::styled(
+            second.push(Span::styled(
                 format!(
-                    "load {:.0}% (peak {:.0}%)",
+                    "callback {:.0}% (peak {:.0}%)",
                     e.load * 100.0,
                     e.peak_load * 100.0
                 ),
@@ -727,13 +742,16 @@ fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 },
             ));
         }
-        None => first.push(Span::styled(
-            "no audio: waiting for the device",
-            theme.warning(),
-        )),
+        None => {
+            first.push(Span::styled(
+                "no audio: waiting for the device",
+                theme.warning(),
+            ));
+            second.push(Span::styled("callback -", theme.label()));
+        }
     }
-    first.push(Span::styled(format!(" {} xruns ", g.dot), theme.label()));
-    first.push(Span::styled(
+    second.push(Span::styled(format!(" {} xruns ", g.dot), theme.label()));
+    second.push(Span::styled(
         e.xruns.to_string(),
         if e.xruns > 0 {
             theme.warning()
@@ -741,8 +759,11 @@ fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.title()
         },
     ));
-    first.push(Span::styled(format!(" {} dropped ", g.dot), theme.label()));
-    first.push(Span::styled(
+    second.push(Span::styled(
+        format!(" {} dropped events ", g.dot),
+        theme.label(),
+    ));
+    second.push(Span::styled(
         e.dropped.to_string(),
         if e.dropped > 0 {
             theme.warning()
@@ -750,25 +771,31 @@ fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.title()
         },
     ));
-    let mut second = vec![Span::styled("MIDI  ", theme.accent())];
+    let mut third = vec![Span::styled("MIDI  ", theme.accent())];
     let midi = &e.midi;
-    if let Some(reason) = &midi.unavailable {
-        second.push(Span::styled(
-            format!("unavailable: {reason}"),
-            theme.label(),
-        ));
-    } else if midi.connected.is_empty() {
-        second.push(Span::styled("no keyboard connected", theme.label()));
+    if midi.connected.is_empty() {
+        third.push(Span::styled("no keyboard connected", theme.label()));
     } else {
-        second.push(Span::styled(midi.connected.join(", "), theme.title()));
+        third.push(Span::styled(midi.connected.join(", "), theme.title()));
     }
     if !midi.gone.is_empty() {
-        second.push(Span::styled(
+        third.push(Span::styled(
             format!(" {} went away: {}", g.dot, midi.gone.join(", ")),
             theme.warning(),
         ));
     }
-    Paragraph::new(vec![Line::from(first), Line::from(second)]).render(area, buf);
+    if let Some(reason) = &midi.unavailable {
+        third.push(Span::styled(
+            format!(" {} no MIDI service: {reason}", g.dot),
+            theme.label(),
+        ));
+    }
+    Paragraph::new(vec![
+        Line::from(first),
+        Line::from(second),
+        Line::from(third),
+    ])
+    .render(area, buf);
 }
 
 fn key_legend(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -796,7 +823,7 @@ fn key_legend(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer)
         .flat_map(|(key, what)| {
             [
                 Span::styled(key.to_string(), theme.accent()),
-                Span::styled(format!(" {what}  "), theme.label()),
+                Span::styled(format!(":{what} "), theme.label()),
             ]
         })
         .collect();
@@ -820,8 +847,8 @@ fn help(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ("?", "this help"),
         ("q  Esc", "quit (Ctrl-C too)"),
         ("", ""),
-        ("a w s e d f t g", "play C C# D D# E F F# G ..."),
-        ("y h u j k", "... G# A A# B C"),
+        ("a s d f g h j k", "play the white keys C D E F G A B C"),
+        ("w e t y u", "and the black keys between them"),
         ("z x", "octave down / up"),
         ("c v", "softer / louder"),
         ("", ""),
@@ -861,7 +888,7 @@ fn help(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(" keys (any key closes) ", theme.title())),
+                .title(Span::styled(" keys (? or Esc closes) ", theme.title())),
         )
         .render(popup, buf);
 }
