@@ -294,7 +294,8 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     use std::io::IsTerminal;
-    if !args.headless && !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+    let in_terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !args.headless && !in_terminal {
         anyhow::bail!("the console needs a terminal: run in one, or with --headless");
     }
     // "jack" is the native JACK client (MIDI read inside the cycle); anything else is a

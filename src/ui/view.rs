@@ -731,7 +731,7 @@ fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ));
             second.push(Span::styled(
                 format!(
-                    "callback {:.0}% (peak {:.0}%)",
+                    "callback {:.1}% (peak {:.1}%)",
                     e.load * 100.0,
                     e.peak_load * 100.0
                 ),
