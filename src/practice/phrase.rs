@@ -196,7 +196,7 @@ mod tests {
     fn a_rest_of_a_beat_ends_a_phrase_and_it_is_judged() {
         let a = generique();
         let mut t = PhraseTracker::new();
-        // D F A B (Dorian colour), then C♯ (outside), landing on A on beat 1 of bar 2.
+        // D F A B (Dorian colour), then C♯/D♭ (outside), landing on A on beat 1 of bar 2.
         play(&mut t, &a, 62, 0, 0.0, 0.5);
         play(&mut t, &a, 65, 0, 0.5, 0.5);
         play(&mut t, &a, 69, 0, 1.0, 0.5);
@@ -211,7 +211,7 @@ mod tests {
             .expect("phrase ended")
             .clone();
         let names: Vec<String> = phrase.notes.iter().map(|n| n.name.to_string()).collect();
-        assert_eq!(names, ["D", "F", "A", "B", "C♯", "A"]);
+        assert_eq!(names, ["D", "F", "A", "B", "D♭", "A"]);
         assert_eq!(phrase.notes[3].role, NoteRole::Characteristic);
         assert!((phrase.inside - 5.0 / 6.0).abs() < 1e-6);
         assert!(phrase.landing.strong);
