@@ -9,7 +9,10 @@
 
 pub mod messages;
 
-pub use messages::{Command, EngineReturn, InputEvent, Telemetry, TimedInput};
+pub use messages::{
+    Command, EngineReturn, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput,
+    Transport,
+};
 
 use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
@@ -98,6 +101,13 @@ impl EngineController {
         while self.returns.try_pop().is_some() {}
     }
 
+    /// Every telemetry snapshot waiting, oldest first.
+    pub fn drain_telemetry(&mut self, mut each: impl FnMut(Telemetry)) {
+        while let Some(t) = self.telemetry.try_pop() {
+            each(t);
+        }
+    }
+
     /// The newest telemetry snapshot, discarding older ones.
     pub fn latest_telemetry(&mut self) -> Option<Telemetry> {
         let mut latest = None;
@@ -151,6 +161,14 @@ pub struct Engine {
     dropped_input: u64,
     stem_peaks: [f32; 4],
     notes_played: u64,
+    /// Whether the band plays; while stopped nothing is planned and the lead still sounds.
+    playing: bool,
+    count_in: bool,
+    /// The count-in bar being played: its first frame and frames per beat.
+    counting_in: Option<(u64, f64)>,
+    onsets: [NoteOnset; ONSETS_PER_BLOCK],
+    onset_count: usize,
+    onsets_missed: u64,
 }
 
 impl Engine {
@@ -201,6 +219,12 @@ impl Engine {
             dropped_input: 0,
             stem_peaks: [0.0; 4],
             notes_played: 0,
+            playing: true,
+            count_in: false,
+            counting_in: None,
+            onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
+            onset_count: 0,
+            onsets_missed: 0,
         };
         engine.conductor.restart(0);
         let controller = EngineController {
@@ -277,10 +301,13 @@ impl Engine {
         self.drain_input();
         let frames = out.len() / 2;
         self.stem_peaks = [0.0; 4];
+        self.onset_count = 0;
         let mut done = 0;
         while done < frames {
             let block_end = self.clock + (frames - done) as u64;
-            self.plan_until(block_end);
+            if self.playing {
+                self.plan_until(block_end);
+            }
             // Play everything due now, then render up to the next due sound.
             self.apply_due();
             let next_sound = self.queue.next_time().unwrap_or(u64::MAX);
@@ -333,6 +360,8 @@ impl Engine {
                 Sound::Piano(note) if !self.mute[2] => {
                     self.piano.start(note);
                 }
+                // The count-in is for the player: it sounds with the drums muted too.
+                Sound::Click(hit) => self.drums.hit(hit),
                 _ => {}
             }
         }
@@ -422,11 +451,51 @@ impl Engine {
                     let _ = self.returns.try_push(EngineReturn::Arrangement(old));
                 }
                 Command::Restart => self.restart_form(),
+                Command::Start if !self.playing => self.start_band(),
+                Command::Start => {}
+                Command::Stop => {
+                    self.playing = false;
+                    self.counting_in = None;
+                    self.queue.clear();
+                    self.bass.release_all();
+                    self.piano.release_all();
+                }
+                Command::SetCountIn(on) => self.count_in = on,
             }
         }
     }
 
+    /// Start from bar 1, after a bar of hi-hat clicks when the count-in is on.
+    fn start_band(&mut self) {
+        self.playing = true;
+        self.queue.clear();
+        self.bassist.reset();
+        self.pianist.reset();
+        if !self.count_in {
+            self.counting_in = None;
+            self.conductor.restart(self.clock);
+            return;
+        }
+        let spb = self.sample_rate as f64 * 60.0 / self.conductor.next_tempo() as f64;
+        let beats = self.arrangement.beats_per_bar;
+        for beat in 0..beats {
+            let accent = if beat == 0 { 0.95 } else { 0.75 };
+            self.queue.push(
+                self.clock + (beat as f64 * spb).round() as u64,
+                Sound::Click(crate::synth::drums::DrumHit {
+                    stroke: crate::synth::drums::Stroke::HiHatFoot,
+                    velocity: accent,
+                    length: 0,
+                }),
+            );
+        }
+        self.counting_in = Some((self.clock, spb));
+        let form_start = self.clock + (beats as f64 * spb).round() as u64;
+        self.conductor.restart(form_start);
+    }
+
     fn restart_form(&mut self) {
+        self.counting_in = None;
         self.queue.clear();
         self.bass.release_all();
         self.piano.release_all();
@@ -442,6 +511,7 @@ impl Engine {
                 self.sustained[key as usize] = false;
                 self.keys_down[key as usize] = true;
                 self.notes_played += 1;
+                self.record_onset(key, velocity);
                 let window = (CHORD_WINDOW_S * self.sample_rate) as u32;
                 // A new note over a held horn note is a slur: the held voice glides.
                 let glide = self
@@ -499,6 +569,45 @@ impl Engine {
                 self.lead.release_all();
                 self.lead_kind = kinds[program as usize % kinds.len()];
             }
+        }
+    }
+
+    fn record_onset(&mut self, key: u8, velocity: f32) {
+        if self.onset_count == ONSETS_PER_BLOCK {
+            self.onsets_missed += 1;
+            return;
+        }
+        let in_form = self.playing && self.form_started();
+        self.onsets[self.onset_count] = NoteOnset {
+            key,
+            velocity,
+            frame: self.clock,
+            position: self.conductor.position(self.clock, &self.arrangement),
+            in_form,
+        };
+        self.onset_count += 1;
+    }
+
+    /// Whether bar 1 has begun (false during a count-in).
+    fn form_started(&self) -> bool {
+        match self.counting_in {
+            Some((start, spb)) => {
+                let bar = (self.arrangement.beats_per_bar as f64 * spb).round() as u64;
+                self.clock >= start + bar
+            }
+            None => true,
+        }
+    }
+
+    fn transport(&self) -> Transport {
+        if !self.playing {
+            return Transport::Stopped;
+        }
+        match self.counting_in {
+            Some((start, spb)) if !self.form_started() => Transport::CountIn {
+                beat: ((self.clock.saturating_sub(start)) as f64 / spb) as f32,
+            },
+            _ => Transport::Playing,
         }
     }
 
@@ -594,6 +703,12 @@ impl Engine {
             dropped_events: self.queue.dropped(),
             lead: self.lead_kind,
             mute: self.mute,
+            sample_rate: self.sample_rate,
+            transport: self.transport(),
+            count_in: self.count_in,
+            onsets: self.onsets,
+            onset_count: self.onset_count as u8,
+            onsets_missed: self.onsets_missed,
         };
         // Lossy: when the UI is not reading, newer snapshots are simply not queued.
         let _ = self.telemetry.try_push(telemetry);

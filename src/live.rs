@@ -14,9 +14,14 @@ use crate::io::cpal_out::{self, CpalError, CpalSession, OutputOptions};
 use crate::io::driver::DriverStatus;
 use crate::io::jack::{self, JackError, JackSession};
 use crate::io::live_input::LiveInput;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Telemetry snapshots a session keeps for [`Session::take_telemetry`]: over a second of
+/// 64-frame blocks, many times what a console reading 30 times a second needs.
+pub const TELEMETRY_HISTORY: usize = 1024;
 
 /// How often a lost server or device is looked for again.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
@@ -245,6 +250,9 @@ pub struct Session {
     live_input: Arc<LiveInput>,
     running: Option<Running>,
     last_telemetry: Option<Telemetry>,
+    /// Every snapshot since the last [`Session::take_telemetry`] (the newest
+    /// [`TELEMETRY_HISTORY`]).
+    history: VecDeque<Telemetry>,
     /// Xruns of connections already lost, so the count shown covers the whole session.
     earlier_xruns: u64,
     reported_panic: bool,
@@ -262,6 +270,7 @@ impl Session {
             live_input,
             running: Some(running),
             last_telemetry: None,
+            history: VecDeque::with_capacity(TELEMETRY_HISTORY),
             earlier_xruns: 0,
             reported_panic: false,
             last_retry: Instant::now(),
@@ -285,6 +294,14 @@ impl Session {
     /// The newest telemetry (kept across a loss).
     pub fn telemetry(&self) -> Option<&Telemetry> {
         self.last_telemetry.as_ref()
+    }
+
+    /// Hand every telemetry snapshot since the previous call to `each`, oldest first
+    /// (what the console's phrase analysis needs: every note-on, every release).
+    pub fn take_telemetry(&mut self, mut each: impl FnMut(&Telemetry)) {
+        for t in self.history.drain(..) {
+            each(&t);
+        }
     }
 
     /// Xruns over the whole session.
@@ -314,9 +331,14 @@ impl Session {
         match &mut self.running {
             Some(r) => {
                 r.controller.collect_garbage();
-                if let Some(t) = r.controller.latest_telemetry() {
-                    self.last_telemetry = Some(t);
-                }
+                let (history, last) = (&mut self.history, &mut self.last_telemetry);
+                r.controller.drain_telemetry(|t| {
+                    if history.len() == TELEMETRY_HISTORY {
+                        history.pop_front();
+                    }
+                    history.push_back(t);
+                    *last = Some(t);
+                });
                 let status = Arc::clone(r.driver.status());
                 if status.is_lost() {
                     let what = match &r.driver {
@@ -379,8 +401,11 @@ impl Session {
 pub fn status_line(session: &Session, telemetry: &Telemetry, midi: &str) -> String {
     let arrangement = &session.settings.arrangement;
     let slot = &arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)];
+    let (load, peak) = session.driver().map_or((0.0, 0.0), |d| {
+        (d.status().load(), d.status().take_peak_load())
+    });
     format!(
-        "bar {} beat {} · {} · {} · {:.0} BPM · lead {} · notes {} · xruns {} · dropped {} · MIDI {midi}",
+        "bar {} beat {} · {} · {} · {:.0} BPM · lead {} · notes {} · load {:.1}% (peak {:.1}%) · xruns {} · dropped {} · MIDI {midi}",
         telemetry.position.bar + 1,
         telemetry.position.beat.floor() as u32 + 1,
         slot.chord,
@@ -388,6 +413,8 @@ pub fn status_line(session: &Session, telemetry: &Telemetry, midi: &str) -> Stri
         telemetry.tempo,
         telemetry.lead.slug(),
         telemetry.notes_played,
+        load * 100.0,
+        peak * 100.0,
         session.xruns(),
         telemetry.dropped_input + telemetry.dropped_events + session.live_input.dropped(),
     )

@@ -293,8 +293,10 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
-    if !args.headless {
-        anyhow::bail!("the console is not built yet: run with --headless");
+    use std::io::IsTerminal;
+    let in_terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !args.headless && !in_terminal {
+        anyhow::bail!("the console needs a terminal: run in one, or with --headless");
     }
     // "jack" is the native JACK client (MIDI read inside the cycle); anything else is a
     // desktop audio host through cpal, its default when none is named.
@@ -311,7 +313,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     let preset = preset::find(&args.preset)?;
     let options = RenderOptions {
         tempo: args.band.tempo,
-        key: args.band.key,
+        key: args.band.key.clone(),
         ..RenderOptions::default()
     };
     let arrangement = render::arrangement_for(&preset, &options)?;
@@ -324,9 +326,11 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         connect: !args.no_connect,
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
-        .context("installing the Ctrl-C / SIGTERM handler")?;
+    if args.headless {
+        let flag = std::sync::Arc::clone(&stop);
+        ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
+            .context("installing the Ctrl-C / SIGTERM handler")?;
+    }
     let on_device = matches!(settings.host, ascenseur::live::AudioHost::Device(_));
     let mut session = ascenseur::live::Session::start(settings).with_context(|| {
         if on_device {
@@ -348,14 +352,53 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
             return Err(error.into());
         }
     };
-    if let Some(reason) = midi.status().unavailable {
-        eprintln!("MIDI keyboards: {reason}");
+    if args.headless {
+        if let Some(reason) = midi.status().unavailable {
+            eprintln!("MIDI keyboards: {reason}");
+        }
+        ascenseur::live::run_headless(&mut session, &stop, || midi_summary(&midi));
+        midi.stop();
+        session.stop();
+        eprintln!("stopped");
+        return Ok(());
     }
-    ascenseur::live::run_headless(&mut session, &stop, || midi_summary(&midi));
+    let choice = preset_choice(preset, args.band.key.as_deref())?;
+    let look = ascenseur::ui::Look::from_env();
+    let result = ascenseur::ui::run(&mut session, Some(&midi), choice, look);
     midi.stop();
     session.stop();
-    eprintln!("stopped");
-    Ok(())
+    result.context("the console")
+}
+
+/// The presets the console's arrow keys step through, starting at `preset`, and the
+/// transposition `--key` asked for.
+fn preset_choice(
+    preset: preset::Preset,
+    key: Option<&str>,
+) -> anyhow::Result<ascenseur::ui::PresetChoice> {
+    let transposition = match key {
+        Some(key) => {
+            let to = ascenseur::theory::Key::parse(key)?;
+            ascenseur::ui::app::semitones_between(preset.key, to)
+        }
+        None => 0,
+    };
+    let mut presets: Vec<preset::Preset> = preset::catalog()
+        .into_iter()
+        .filter_map(|entry| entry.preset.ok())
+        .collect();
+    let index = match presets.iter().position(|p| p.name == preset.name) {
+        Some(index) => index,
+        None => {
+            presets.insert(0, preset);
+            0
+        }
+    };
+    Ok(ascenseur::ui::PresetChoice {
+        presets,
+        index,
+        transposition,
+    })
 }
 
 /// The MIDI inputs in a few words, for a status line.

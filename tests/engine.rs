@@ -216,3 +216,140 @@ fn letting_go_of_a_slurred_note_returns_to_the_key_still_held() {
         "the note ends when the last key is let go"
     );
 }
+
+/// Render `frames` frames in 64-frame blocks, returning every telemetry snapshot.
+fn run_for(
+    engine: &mut Engine,
+    controller: &mut ascenseur::engine::EngineController,
+    frames: u64,
+) -> Vec<ascenseur::engine::Telemetry> {
+    let mut out = vec![0.0; 128];
+    let mut seen = Vec::new();
+    let end = engine.clock() + frames;
+    while engine.clock() < end {
+        engine.process(&mut out);
+        controller.drain_telemetry(|t| seen.push(t));
+    }
+    seen
+}
+
+#[test]
+fn stop_silences_the_band_and_start_plays_from_bar_one_after_a_count_in() {
+    use ascenseur::engine::Transport;
+    let preset = preset::find("generique").unwrap();
+    let arrangement = Arrangement::new(&preset, None).unwrap();
+    let (mut engine, mut controller) = Engine::new(EngineConfig::default(), arrangement);
+    let bar = engine.bar_start(1);
+    run_for(&mut engine, &mut controller, bar * 2 + bar / 2);
+    controller.send(Command::Stop).unwrap();
+    let stopped = run_for(&mut engine, &mut controller, 48_000 * 3);
+    assert!(stopped.iter().all(|t| t.transport == Transport::Stopped));
+    // Tails ring out, then nothing: the band plans no more bars.
+    let last = stopped.last().unwrap();
+    assert!(
+        last.stem_peaks[..3].iter().all(|&p| p < 0.01),
+        "{:?}",
+        last.stem_peaks
+    );
+
+    // The lead still plays while stopped, and its notes are reported outside the form.
+    controller
+        .play(TimedInput {
+            frame: engine.clock(),
+            event: InputEvent::NoteOn {
+                key: 62,
+                velocity: 0.8,
+            },
+        })
+        .unwrap();
+    let seen = run_for(&mut engine, &mut controller, 640);
+    let onset = seen
+        .iter()
+        .flat_map(|t| t.onsets().to_vec())
+        .next()
+        .expect("an onset");
+    assert_eq!((onset.key, onset.in_form), (62, false));
+    controller
+        .play(TimedInput {
+            frame: engine.clock(),
+            event: InputEvent::NoteOff { key: 62 },
+        })
+        .unwrap();
+
+    controller.send(Command::SetCountIn(true)).unwrap();
+    controller.send(Command::Start).unwrap();
+    let started_at = engine.clock();
+    let counting = run_for(&mut engine, &mut controller, bar + 64 * 10);
+    let count_in: Vec<f32> = counting
+        .iter()
+        .filter_map(|t| match t.transport {
+            Transport::CountIn { beat } => Some(beat),
+            _ => None,
+        })
+        .collect();
+    assert!(!count_in.is_empty() && count_in.iter().all(|b| (0.0..4.0).contains(b)));
+    // Clicks sound during the count-in even though nothing else does.
+    assert!(
+        counting
+            .iter()
+            .take(count_in.len())
+            .any(|t| t.stem_peaks[1] > 0.05)
+    );
+    assert!(
+        counting
+            .iter()
+            .take(count_in.len())
+            .all(|t| t.stem_peaks[0] < 1e-3)
+    );
+    // Then bar 1 of the form, a bar after Start.
+    let first_playing = counting
+        .iter()
+        .find(|t| t.transport == Transport::Playing)
+        .expect("the form starts");
+    assert_eq!(first_playing.position.bar, 0);
+    let spb = bar / 4;
+    assert!(
+        first_playing.frame >= started_at + bar && first_playing.frame < started_at + bar + spb
+    );
+    assert!(counting.last().unwrap().count_in);
+
+    // Without the count-in, Start plays bar 1 at once.
+    controller.send(Command::Stop).unwrap();
+    controller.send(Command::SetCountIn(false)).unwrap();
+    controller.send(Command::Start).unwrap();
+    let seen = run_for(&mut engine, &mut controller, 64);
+    assert_eq!(seen[0].transport, Transport::Playing);
+    assert_eq!(seen[0].position.bar, 0);
+}
+
+#[test]
+fn every_note_on_is_reported_with_where_the_music_was() {
+    let (mut engine, mut controller) = Engine::lead_only();
+    let at = engine.bar_start(2) + engine.bar_start(1) / 2;
+    for (i, key) in [60u8, 64, 67].iter().enumerate() {
+        controller
+            .play(TimedInput {
+                frame: at + i as u64,
+                event: InputEvent::NoteOn {
+                    key: *key,
+                    velocity: 0.7,
+                },
+            })
+            .unwrap();
+    }
+    let seen = run_for(&mut engine, &mut controller, at + 256);
+    let onsets: Vec<_> = seen.iter().flat_map(|t| t.onsets().to_vec()).collect();
+    assert_eq!(
+        onsets.iter().map(|o| o.key).collect::<Vec<_>>(),
+        [60, 64, 67]
+    );
+    assert_eq!(onsets[0].frame, at);
+    assert_eq!(onsets[0].position.bar, 2);
+    assert!(
+        (onsets[0].position.beat - 2.0).abs() < 0.01,
+        "{:?}",
+        onsets[0].position
+    );
+    assert!(onsets.iter().all(|o| o.in_form));
+    assert!(seen.last().unwrap().is_held(64));
+}

@@ -53,7 +53,7 @@ fn every_preset_renders_32_bars_with_midi_bursts_without_allocating() {
                 }
             }
             if rng.random_bool(0.02) {
-                let command = match rng.random_range(0..4) {
+                let command = match rng.random_range(0..7) {
                     0 => Command::SetTempo(rng.random_range(50.0..300.0)),
                     1 => {
                         Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5))
@@ -61,6 +61,9 @@ fn every_preset_renders_32_bars_with_midi_bursts_without_allocating() {
                     2 => {
                         Command::SetLead(LeadVoice::ALL[rng.random_range(0..LeadVoice::ALL.len())])
                     }
+                    3 => Command::Stop,
+                    4 => Command::Start,
+                    5 => Command::SetCountIn(rng.random_bool(0.5)),
                     _ => match spare.take() {
                         Some(arrangement) => Command::Load(arrangement),
                         None => Command::Restart,

@@ -111,6 +111,11 @@ impl Conductor {
         self.tempo
     }
 
+    /// The tempo from the next bar line on.
+    pub fn next_tempo(&self) -> f32 {
+        self.next_tempo
+    }
+
     /// Start the form again from bar 1 at sample `at`.
     pub fn restart(&mut self, at: u64) {
         self.restart_at_bar(at, 0);

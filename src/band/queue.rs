@@ -16,6 +16,8 @@ pub enum Sound {
     Bass(BassNote),
     Piano(PianoNote),
     Drum(DrumHit),
+    /// A count-in click on the drum kit, played even with the drums muted.
+    Click(DrumHit),
 }
 
 /// A sound at an absolute sample time of the engine's clock.

@@ -16,6 +16,14 @@ pub enum Command {
     Load(Box<Arrangement>),
     /// Start the form again from bar 1.
     Restart,
+    /// Start the band from bar 1 (after a count-in bar if it is on); nothing if it is
+    /// already playing.
+    Start,
+    /// Stop the band: planned sounds are forgotten and held bass and piano notes let
+    /// go (their tails ring out). The lead stays playable.
+    Stop,
+    /// Whether [`Command::Start`] plays a bar of hi-hat clicks before the form.
+    SetCountIn(bool),
 }
 
 /// From the engine back to the controller, to be dropped there.
@@ -63,6 +71,36 @@ impl Default for TimedInput {
     }
 }
 
+/// Where the band is: playing the form, counting in, or stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Transport {
+    #[default]
+    Playing,
+    /// Counting in before bar 1: the beat of the count-in bar, 0-based with its fraction.
+    CountIn {
+        beat: f32,
+    },
+    Stopped,
+}
+
+/// Lead note-ons a telemetry snapshot can carry; more in one block are counted in
+/// [`Telemetry::onsets_missed`].
+pub const ONSETS_PER_BLOCK: usize = 8;
+
+/// A lead note as the engine started it, where the music was at that sample: what the
+/// practice analysis needs to judge a phrase.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NoteOnset {
+    pub key: u8,
+    pub velocity: f32,
+    /// Engine frame at which the note started.
+    pub frame: u64,
+    /// The position of the form at that frame (meaningless unless `in_form`).
+    pub position: Position,
+    /// False while the band is stopped or counting in.
+    pub in_form: bool,
+}
+
 /// A snapshot of the engine after a block, for the console.
 #[derive(Clone, Copy, Debug)]
 pub struct Telemetry {
@@ -80,4 +118,25 @@ pub struct Telemetry {
     pub dropped_events: u64,
     pub lead: LeadVoice,
     pub mute: [bool; 3],
+    pub sample_rate: f32,
+    pub transport: Transport,
+    /// Whether starting the band counts in.
+    pub count_in: bool,
+    /// Lead notes started in this block: `onsets[..onset_count]`.
+    pub onsets: [NoteOnset; ONSETS_PER_BLOCK],
+    pub onset_count: u8,
+    /// Note-ons since the start that did not fit in their block's snapshot.
+    pub onsets_missed: u64,
+}
+
+impl Telemetry {
+    /// The lead notes started in this block.
+    pub fn onsets(&self) -> &[NoteOnset] {
+        &self.onsets[..usize::from(self.onset_count).min(ONSETS_PER_BLOCK)]
+    }
+
+    /// Whether lead key `key` is held.
+    pub fn is_held(&self, key: u8) -> bool {
+        key < 128 && self.held_keys[usize::from(key / 64)] >> (key % 64) & 1 == 1
+    }
 }

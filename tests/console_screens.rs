@@ -1,0 +1,354 @@
+//! The console's screens drawn into ratatui's `TestBackend` from fixed telemetry (no
+//! clock, no engine, no terminal), compared with the expected screens in
+//! `tests/screens/`. `UPDATE_SCREENS=1 cargo test --test console_screens` rewrites them
+//! after a deliberate change; review the diff.
+//!
+//! Also: the console state fed a telemetry stream recorded from the engine itself, checked
+//! at the moments the chord, the mode, the count-down and the note colours must change.
+
+use ascenseur::band::{Arrangement, Position};
+use ascenseur::engine::{
+    Engine, EngineConfig, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput, Transport,
+};
+use ascenseur::live::DriverSummary;
+use ascenseur::preset;
+use ascenseur::theory::{Notation, NoteRole, PitchClass};
+use ascenseur::ui::state::Countdown;
+use ascenseur::ui::{ConsoleState, EngineInfo, Look, MidiInfo};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const RATE: f32 = 48_000.0;
+
+fn state_for(name: &str, look: Look) -> ConsoleState {
+    let preset = preset::find(name).expect("preset");
+    let arrangement = Arrangement::new(&preset, None).expect("arrangement");
+    let mut state = ConsoleState::new(arrangement, preset.cue.clone(), preset.key, look);
+    state.engine = EngineInfo {
+        driver: Some(DriverSummary {
+            host: "JACK".into(),
+            device: "ascenseur".into(),
+            sample_rate: 48_000,
+            buffer: 64,
+        }),
+        load: 0.031,
+        peak_load: 0.074,
+        xruns: 0,
+        dropped: 0,
+        midi: MidiInfo {
+            connected: vec![
+                "JACK ascenseur:midi_in".into(),
+                "virtual ascenseur:in".into(),
+            ],
+            gone: vec!["Keystation 49 MIDI 1".into()],
+            unavailable: None,
+        },
+    };
+    state
+}
+
+/// A snapshot at `bar` (0-based) and `beat` with `held` keys, as the engine would send it.
+fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetry {
+    let a = &state.arrangement;
+    let spb = f64::from(RATE) * 60.0 / f64::from(a.tempo);
+    let mut held_keys = [0u64; 2];
+    for &k in held {
+        held_keys[usize::from(k / 64)] |= 1 << (k % 64);
+    }
+    Telemetry {
+        frame: ((bar as f64 * f64::from(a.beats_per_bar) + f64::from(beat)) * spb) as u64,
+        position: Position {
+            bar,
+            beat,
+            slot: a.slot_index_at(bar),
+        },
+        tempo: a.tempo,
+        stem_peaks: [0.25, 0.1, 0.05, 0.5],
+        limiter_db: 0.0,
+        held_keys,
+        notes_played: 12,
+        dropped_input: 0,
+        dropped_events: 0,
+        lead: a.lead,
+        mute: [false, false, true],
+        sample_rate: RATE,
+        transport: Transport::Playing,
+        count_in: true,
+        onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
+        onset_count: 0,
+        onsets_missed: 0,
+    }
+}
+
+/// Feed a phrase (key, bar, beat, length in beats), then a rest long enough to end it.
+fn play_phrase(state: &mut ConsoleState, notes: &[(u8, u64, f32, f32)]) {
+    for &(key, bar, beat, length) in notes {
+        let mut t = telemetry(state, bar, beat, &[key]);
+        t.onsets[0] = NoteOnset {
+            key,
+            velocity: 0.8,
+            frame: t.frame,
+            position: t.position,
+            in_form: true,
+        };
+        t.onset_count = 1;
+        state.feed(&t);
+        let (mut end_bar, mut end_beat) = (bar, beat + length);
+        while end_beat >= 4.0 {
+            end_bar += 1;
+            end_beat -= 4.0;
+        }
+        state.feed(&telemetry(state, end_bar, end_beat, &[]));
+    }
+    // The engine reports every block: the rest after the phrase is seen as it goes by.
+    if let Some(&(_, bar, beat, length)) = notes.last() {
+        let rest_end = bar as f32 * 4.0 + beat + length + 1.5;
+        let bar = (rest_end / 4.0).floor();
+        state.feed(&telemetry(state, bar as u64, rest_end - bar * 4.0, &[]));
+    }
+}
+
+fn screen(state: &ConsoleState, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| frame.render_widget(state, frame.area()))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn check(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/screens")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("UPDATE_SCREENS").is_some() || !path.exists() {
+        std::fs::write(&path, actual).expect("write expected screen");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).expect("expected screen");
+    assert!(
+        expected == actual,
+        "screen {name} differs from {}:\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+/// Générique in bar 3 (Dm7), B held, after a phrase that landed on A on beat 1.
+fn generique_playing(look: Look) -> ConsoleState {
+    let mut state = state_for("generique", look);
+    play_phrase(
+        &mut state,
+        &[
+            (62, 0, 0.0, 0.5),
+            (65, 0, 0.5, 0.5),
+            (69, 0, 1.0, 1.0),
+            (71, 0, 2.5, 0.5),
+            (69, 1, 0.0, 1.0),
+        ],
+    );
+    state.feed(&telemetry(&state, 2, 2.5, &[71, 77]));
+    state
+}
+
+/// Sur l'autoroute over its C7 bars, nothing held.
+fn autoroute_playing(look: Look) -> ConsoleState {
+    let mut state = state_for("sur-l-autoroute", look);
+    let c7_bar = u64::from(state.arrangement.slots[1].start_bar) + 3;
+    play_phrase(
+        &mut state,
+        &[
+            (70, c7_bar - 2, 0.0, 0.5),
+            (71, c7_bar - 2, 0.5, 0.5),
+            (72, c7_bar - 2, 1.0, 0.5),
+        ],
+    );
+    state.feed(&telemetry(&state, c7_bar, 0.2, &[]));
+    state
+}
+
+#[test]
+fn main_screen_generique() {
+    let state = generique_playing(Look::default());
+    check("generique-80x24", &screen(&state, 80, 24));
+    check("generique-160x48", &screen(&state, 160, 48));
+    check("generique-100x30", &screen(&state, 100, 30));
+}
+
+#[test]
+fn main_screen_sur_l_autoroute() {
+    let state = autoroute_playing(Look::default());
+    check("sur-l-autoroute-80x24", &screen(&state, 80, 24));
+    check("sur-l-autoroute-160x48", &screen(&state, 160, 48));
+}
+
+#[test]
+fn help_overlay() {
+    let mut state = generique_playing(Look::default());
+    state.help = true;
+    check("help-80x24", &screen(&state, 80, 24));
+}
+
+#[test]
+fn ascii_and_monochrome() {
+    let look = Look {
+        notation: Notation::Ascii,
+        color: false,
+    };
+    let state = autoroute_playing(look);
+    let text = screen(&state, 80, 24);
+    check("sur-l-autoroute-ascii-80x24", &text);
+    assert!(text.contains("Bb"), "{text}");
+    assert!(!text.contains('♭') && !text.contains('♯'), "{text}");
+    // No colour anywhere in the buffer.
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| frame.render_widget(&state, frame.area()))
+        .unwrap();
+    for cell in terminal.backend().buffer().content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "a coloured cell: {cell:?}"
+        );
+        assert_eq!(
+            cell.bg,
+            ratatui::style::Color::Reset,
+            "a coloured cell: {cell:?}"
+        );
+    }
+}
+
+#[test]
+fn every_size_draws_without_panicking() {
+    let mut state = generique_playing(Look::default());
+    for help in [false, true] {
+        state.help = help;
+        for width in (0..=200)
+            .step_by(7)
+            .chain([1, 2, 29, 30, 59, 60, 79, 80, 81])
+        {
+            for height in (0..=60).step_by(5).chain([1, 5, 6, 17, 18, 23, 24]) {
+                let _ = screen(&state, width, height);
+            }
+        }
+    }
+    state.help = false;
+    let small = screen(&state, 40, 10);
+    assert!(small.contains("Dm7"), "the chord is what stays:\n{small}");
+}
+
+/// The engine plays Générique with a phrase from the player; every telemetry snapshot it
+/// sends is fed to the console's state, which is checked at the moments things change.
+#[test]
+fn a_recorded_telemetry_stream_changes_the_screen_at_the_right_moments() {
+    let preset = preset::find("generique").unwrap();
+    let arrangement = Arrangement::new(&preset, None).unwrap();
+    let config = EngineConfig {
+        mute: [true; 3],
+        ..EngineConfig::default()
+    };
+    let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
+    let mut state = ConsoleState::new(arrangement, preset.cue.clone(), preset.key, Look::default());
+    // B4 held in bar 2 (Dm7: the Dorian colour) and again in bar 6 (C7: outside).
+    let spb = engine.bar_start(1) / 4;
+    let at = |bar: u64, beat: u64| engine.bar_start(bar) + beat * spb;
+    let script = [
+        (
+            at(1, 0),
+            InputEvent::NoteOn {
+                key: 71,
+                velocity: 0.8,
+            },
+        ),
+        (at(1, 2), InputEvent::NoteOff { key: 71 }),
+        (
+            at(5, 0),
+            InputEvent::NoteOn {
+                key: 71,
+                velocity: 0.8,
+            },
+        ),
+        (at(5, 1), InputEvent::NoteOff { key: 71 }),
+        (
+            at(5, 1),
+            InputEvent::NoteOn {
+                key: 70,
+                velocity: 0.8,
+            },
+        ),
+        (at(6, 0), InputEvent::NoteOff { key: 70 }),
+    ];
+    for (frame, event) in script {
+        controller.play(TimedInput { frame, event }).unwrap();
+    }
+    let mut buffer = vec![0.0f32; 2 * 64];
+    let mut seen = Vec::new();
+    let end = at(8, 1);
+    while engine.clock() < end {
+        engine.process(&mut buffer);
+        controller.drain_telemetry(|t| state.feed(&t));
+        let t = state.telemetry.unwrap();
+        let (slot, _) = state.current_slot();
+        let held: Vec<NoteRole> = state
+            .held_keys()
+            .map(|k| slot.scale.classify(PitchClass::from_midi(k)))
+            .collect();
+        seen.push((
+            t.position.bar,
+            t.position.beat,
+            slot.chord.to_string(),
+            slot.mode.to_string(),
+            state.countdown(),
+            held,
+        ));
+    }
+    let at_time = |bar: u64, beat: f32| {
+        seen.iter()
+            .find(|s| s.0 == bar && s.1 >= beat)
+            .unwrap_or_else(|| panic!("no snapshot at bar {bar} beat {beat}"))
+    };
+    let s = at_time(0, 0.0);
+    assert_eq!(
+        (s.2.as_str(), s.3.as_str(), s.4),
+        ("Dm7", "D Dorian", Countdown::Bars(4))
+    );
+    let s = at_time(1, 0.5);
+    assert_eq!(
+        (s.4, s.5.as_slice()),
+        (Countdown::Bars(3), &[NoteRole::Characteristic][..])
+    );
+    assert_eq!(at_time(2, 0.0).4, Countdown::Bars(2));
+    assert_eq!(at_time(3, 0.0).4, Countdown::LastBar { beat: 1 });
+    assert_eq!(at_time(3, 2.1).4, Countdown::LastBar { beat: 3 });
+    // The last snapshot of bar 4 is still Dm7; the first of bar 5 is C7.
+    let last_dm7 = seen.iter().rev().find(|s| s.0 == 3).unwrap();
+    assert_eq!(last_dm7.2, "Dm7");
+    let s = at_time(4, 0.0);
+    assert_eq!(
+        (s.2.as_str(), s.3.as_str(), s.4),
+        ("C7", "C Mixolydian", Countdown::Bars(4))
+    );
+    assert_eq!(at_time(5, 0.5).5, [NoteRole::Outside]);
+    assert_eq!(at_time(5, 1.5).5, [NoteRole::ChordTone]);
+    assert!(
+        at_time(2, 0.0).5.is_empty(),
+        "B4 was let go on beat 3 of bar 2"
+    );
+    // Two phrases (a rest of two beats after the first); the second is B then B♭.
+    let phrase = state.phrases.last().expect("a phrase");
+    let names: Vec<String> = phrase.notes.iter().map(|n| n.name.to_string()).collect();
+    assert_eq!(names, ["B", "B♭"]);
+    assert_eq!(phrase.notes[0].role, NoteRole::Outside);
+    assert_eq!(phrase.inside, 0.5);
+    assert_eq!(state.phrases.finished(), 2);
+    assert!(phrase.space_before_beats.unwrap() > 9.0);
+}
