@@ -376,6 +376,11 @@ impl Session {
                     for (player, muted) in Player::ALL.iter().zip(t.mute) {
                         let _ = running.controller.send(Command::SetMute(*player, muted));
                     }
+                    let _ = running.controller.send(Command::SetCountIn(t.count_in));
+                    // A band the player had stopped stays stopped.
+                    if t.transport == crate::engine::Transport::Stopped {
+                        let _ = running.controller.send(Command::Stop);
+                    }
                 }
                 let description = running.driver.describe();
                 self.reported_panic = false;

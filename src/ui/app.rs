@@ -41,6 +41,8 @@ pub enum ConsoleError {
     Signals(#[from] ctrlc::Error),
     #[error("reading the terminal: {0}")]
     Input(String),
+    #[error("a thread panicked (its message is above); the console stopped")]
+    Panicked,
 }
 
 /// The presets the arrow keys step through, and where the player started.
@@ -128,6 +130,10 @@ pub fn run(
     let mut piano = ComputerKeys::new(releases);
     let mut next_frame = Instant::now();
     let result = loop {
+        // The panic hook gave the terminal back: drawing on would scribble over the shell.
+        if super::terminal::a_thread_panicked() {
+            break Err(ConsoleError::Panicked);
+        }
         let now = Instant::now();
         let wake = piano
             .next_deadline()

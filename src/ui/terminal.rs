@@ -13,6 +13,15 @@ static ENTERED: AtomicBool = AtomicBool::new(false);
 /// Whether keyboard enhancement flags were pushed and must be popped.
 static KEYBOARD_PUSHED: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
+/// A thread panicked while the console had the terminal (even one whose panic was then
+/// caught, such as the audio callback's): the terminal is restored, so the console must
+/// stop drawing and quit.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a thread panicked since the console took the terminal.
+pub fn a_thread_panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
 
 /// Holds the terminal in the console's modes; gives it back on drop.
 pub struct TerminalGuard {
@@ -26,6 +35,9 @@ impl TerminalGuard {
         PANIC_HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
+                if ENTERED.load(Ordering::SeqCst) {
+                    PANICKED.store(true, Ordering::SeqCst);
+                }
                 restore();
                 previous(info);
             }));
