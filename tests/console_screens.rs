@@ -208,6 +208,18 @@ fn ascii_and_monochrome() {
     check("sur-l-autoroute-ascii-80x24", &text);
     assert!(text.contains("Bb"), "{text}");
     assert!(!text.contains('♭') && !text.contains('♯'), "{text}");
+    // The console's own drawing is plain ASCII too (the preset's title and cue keep their
+    // accents and quotes: they are names, not drawing).
+    let drawing: String = text
+        .lines()
+        .skip(1)
+        .flat_map(str::chars)
+        .filter(|c| !c.is_ascii())
+        .collect();
+    assert!(
+        drawing.is_empty(),
+        "non-ASCII drawing {drawing:?} in\n{text}"
+    );
     // No colour anywhere in the buffer.
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     terminal

@@ -101,6 +101,26 @@ struct Glyphs {
     not_in_mode: &'static str,
     outside_held: &'static str,
     dot: &'static str,
+    border: ratatui::symbols::border::Set<'static>,
+}
+
+/// Panel borders a terminal without Unicode can draw.
+const ASCII_BORDER: ratatui::symbols::border::Set<'static> = ratatui::symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+/// A panel block drawn with the glyphs of `notation`.
+fn panel(notation: Notation, borders: Borders) -> Block<'static> {
+    Block::default()
+        .borders(borders)
+        .border_set(glyphs(notation).border)
 }
 
 fn glyphs(notation: Notation) -> Glyphs {
@@ -115,6 +135,7 @@ fn glyphs(notation: Notation) -> Glyphs {
             not_in_mode: "·",
             outside_held: "×",
             dot: "·",
+            border: ratatui::symbols::border::PLAIN,
         },
         Notation::Ascii => Glyphs {
             beat_now: "*",
@@ -126,6 +147,7 @@ fn glyphs(notation: Notation) -> Glyphs {
             not_in_mode: ".",
             outside_held: "x",
             dot: "-",
+            border: ASCII_BORDER,
         },
     }
 }
@@ -383,13 +405,9 @@ fn chords(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer, ful
                 .collect()
         };
         let block = if full {
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Line::from(title))
+            panel(state.look.notation, Borders::ALL).title(Line::from(title))
         } else {
-            Block::default()
-                .borders(Borders::TOP)
-                .title(Line::from(title))
+            panel(state.look.notation, Borders::TOP).title(Line::from(title))
         };
         Paragraph::new(lines).block(block).render(*column, buf);
     }
@@ -565,9 +583,7 @@ fn keyboard(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let mut title = vec![Span::styled(" you hold ", theme.accent())];
     title.extend(holding);
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .title(Line::from(title));
+    let block = panel(state.look.notation, Borders::TOP).title(Line::from(title));
     let lines = vec![Line::from(black), Line::from(white), Line::from(names)];
     let inner = block.inner(area);
     block.render(area, buf);
@@ -785,8 +801,11 @@ fn engine(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ));
     }
     if let Some(reason) = &midi.unavailable {
+        // The gist fits the line; the system's own detail (in parentheses) is for
+        // `ascenseur devices` and the headless log.
+        let gist = reason.split(" (").next().unwrap_or(reason);
         third.push(Span::styled(
-            format!(" {} no MIDI service: {reason}", g.dot),
+            format!(" {} no MIDI service: {gist}", g.dot),
             theme.label(),
         ));
     }
@@ -886,8 +905,7 @@ fn help(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Clear.render(popup, buf);
     Paragraph::new(lines)
         .block(
-            Block::default()
-                .borders(Borders::ALL)
+            panel(state.look.notation, Borders::ALL)
                 .title(Span::styled(" keys (? or Esc closes) ", theme.title())),
         )
         .render(popup, buf);
