@@ -3,6 +3,7 @@
 
 pub mod computer_keys;
 pub mod cpal_out;
+pub mod device_roundtrip;
 pub mod devices;
 pub mod driver;
 pub mod jack;

@@ -60,12 +60,67 @@ fn cpal_output_end_to_end() {
     let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
     stop_within(session, Duration::from_secs(5));
 
-    a_session_on_a_device_resumes_where_it_was_when_the_device_returns(server);
+    let server = a_session_on_a_device_resumes_where_it_was_when_the_device_returns(server);
+    a_round_trip_through_devices_finds_every_burst(&server);
+}
+
+/// `bench roundtrip` on a desktop host: cpal's JACK output looped into cpal's JACK input
+/// inside the graph (a cable, for this machine). Two clients in one cycle: the signal
+/// comes back in the same period, so the figure is small, and steady.
+fn a_round_trip_through_devices_finds_every_burst(_server: &JackServer) {
+    use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
+    let pid = std::process::id();
+    let patch = std::thread::spawn(move || {
+        let (client, _) =
+            jack::Client::new("roundtrip_patch", jack::ClientOptions::NO_START_SERVER).unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            let outs = client.ports(
+                Some(&format!("cpal_client_{pid}_out:")),
+                None,
+                jack::PortFlags::IS_OUTPUT,
+            );
+            let ins = client.ports(
+                Some(&format!("cpal_client_{pid}_in:")),
+                None,
+                jack::PortFlags::IS_INPUT,
+            );
+            if let (Some(out), Some(input)) = (outs.first(), ins.first()) {
+                client.connect_ports_by_name(out, input).unwrap();
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    });
+    let report = measure_device(
+        &DeviceLoop {
+            host: Some("jack".into()),
+            ..DeviceLoop::default()
+        },
+        6,
+        |_, _| {},
+    )
+    .expect("round trip through cpal's JACK devices");
+    assert!(patch.join().unwrap(), "cpal's JACK ports never appeared");
+    eprintln!(
+        "device round trip: min {} median {} max {} frames over {} of {} bursts",
+        report.min(),
+        report.median(),
+        report.max(),
+        report.delays.len(),
+        report.sent
+    );
+    assert!(report.delays.len() >= 4, "{report:?}");
+    assert!(report.max() <= 3 * 64, "{report:?}");
+    assert!(report.max() - report.min() <= 64, "{report:?}");
 }
 
 /// What `play` does on a desktop device: the session notices the loss, retries every
 /// second, and picks the form up at the next bar with the player's tempo.
-fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(mut server: JackServer) {
+fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
+    mut server: JackServer,
+) -> JackServer {
     use ascenseur::engine::Command;
     use ascenseur::live::{AudioHost, Notice, Session, SessionSettings};
     let preset = ascenseur::preset::find("generique").unwrap();
@@ -147,7 +202,7 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(mut server
         std::thread::sleep(Duration::from_millis(20));
     }
     session.stop();
-    drop(server);
+    server
 }
 
 fn band(sample_rate: u32) -> (Engine, EngineController) {

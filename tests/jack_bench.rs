@@ -144,7 +144,7 @@ fn bench_roundtrip_measures_what_jack_iodelay_measures() {
     // Without a cable the signal never comes back, and the error says what to check.
     let output = server
         .command(env!("CARGO_BIN_EXE_ascenseur"))
-        .args(["bench", "roundtrip", "--bursts", "2"])
+        .args(["bench", "roundtrip", "--host", "jack", "--bursts", "2"])
         .output()
         .expect("run bench roundtrip");
     assert!(!output.status.success());

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
 use ascenseur::io::cpal_out::OutputOptions;
+use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
 use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
 use ascenseur::render::{self, RenderOptions};
@@ -77,6 +78,19 @@ pub struct MidiLatencyArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct RoundtripArgs {
+    /// Audio host: "jack" for JACK ports (the default when --playback, --capture or
+    /// --graph is given), or a cpal host such as "alsa" (default: the system's default
+    /// host, with its default output and input devices).
+    #[arg(long)]
+    host: Option<String>,
+    /// cpal hosts: the output device the signal goes out of (name, part of a name or
+    /// index from `ascenseur devices`).
+    #[arg(long)]
+    device: Option<String>,
+    /// cpal hosts: the input device it comes back into (default: the host's default
+    /// input).
+    #[arg(long)]
+    input_device: Option<String>,
     /// The playback port the signal goes out of (default: the first physical one).
     #[arg(long, requires = "capture", conflicts_with = "graph")]
     playback: Option<String>,
@@ -329,19 +343,37 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
     if !(1..=1000).contains(&args.bursts) {
         anyhow::bail!("bad --bursts {}: use 1 to 1000", args.bursts);
     }
-    let loopback = match (args.graph, args.playback, args.capture) {
-        (true, _, _) => Loopback::Graph,
-        (false, Some(playback), Some(capture)) => Loopback::Ports { playback, capture },
-        _ => Loopback::Physical,
-    };
-    let options = RoundtripOptions {
-        loopback,
-        bursts: args.bursts,
-        ..RoundtripOptions::default()
-    };
+    let on_jack = args
+        .host
+        .as_deref()
+        .is_some_and(|h| h.eq_ignore_ascii_case("jack"))
+        || args.graph
+        || args.playback.is_some();
     let bar = progress_bar(args.json, "sending bursts");
     bar.set_length(args.bursts as u64);
-    let report = roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64))?;
+    let report = if on_jack {
+        let loopback = match (args.graph, args.playback, args.capture) {
+            (true, _, _) => Loopback::Graph,
+            (false, Some(playback), Some(capture)) => Loopback::Ports { playback, capture },
+            _ => Loopback::Physical,
+        };
+        let options = RoundtripOptions {
+            loopback,
+            bursts: args.bursts,
+            ..RoundtripOptions::default()
+        };
+        roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64))?
+    } else {
+        let devices = DeviceLoop {
+            host: args.host,
+            output: args.device,
+            input: args.input_device,
+            rate: None,
+        };
+        measure_device(&devices, args.bursts, |_, sent| {
+            bar.set_position(sent as u64)
+        })?
+    };
     bar.finish_and_clear();
     if args.json {
         let value = serde_json::json!({

@@ -744,6 +744,12 @@ pub fn write_stereo_to_device<T: SizedSample + FromSample<f32>>(
 }
 
 impl PreparedOutput {
+    /// The host, the device and the configuration chosen for it, for a stream that is
+    /// not the engine's (the round-trip bench).
+    pub fn into_parts(self) -> (cpal::Host, cpal::Device, ConfigChoice) {
+        (self._host, self.device, self.choice)
+    }
+
     /// The rate the engine must be built at.
     pub fn sample_rate(&self) -> u32 {
         self.choice.sample_rate

@@ -42,6 +42,8 @@ pub enum RoundtripError {
         what: &'static str,
         option: &'static str,
     },
+    #[error("{0}")]
+    Device(String),
     #[error(
         "none of the {sent} bursts came back on the capture port within {window_ms:.0} ms: is the loopback cable plugged in, and the level up?"
     )]
