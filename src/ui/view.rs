@@ -715,10 +715,11 @@ fn band(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Span::styled(lead.name(), theme.title()),
         Span::styled(
             format!(
-                " {} count-in {} {} {notes} notes played",
+                " {} count-in {} {} {notes} {} played",
                 g.dot,
                 if count_in { "on" } else { "off" },
-                g.dot
+                g.dot,
+                if notes == 1 { "note" } else { "notes" }
             ),
             theme.label(),
         ),
