@@ -56,17 +56,8 @@ struct PlayArgs {
     /// Run without the console: status lines on stderr; stop with Ctrl-C or SIGTERM.
     #[arg(long)]
     headless: bool,
-    /// Audio host: "jack" for ascenseur's own JACK client, or a cpal host such as
-    /// "alsa" (default: the system's default host; see `ascenseur devices`).
-    #[arg(long)]
-    host: Option<String>,
-    /// Output device: name, unique part of a name, id or index from `ascenseur devices`
-    /// (default: the host's default device).
-    #[arg(long)]
-    device: Option<String>,
-    /// Sample rate in Hz (default: 48000 if the device offers it, else its own).
-    #[arg(long)]
-    rate: Option<u32>,
+    #[command(flatten)]
+    device: commands::DeviceArgs,
     /// Frames per audio callback (default: 128, within the device's range).
     #[arg(long)]
     buffer: Option<u32>,
@@ -300,14 +291,10 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     }
     // "jack" is the native JACK client (MIDI read inside the cycle); anything else is a
     // desktop audio host through cpal, its default when none is named.
-    let host = match args.host.as_deref() {
-        Some(h) if h.eq_ignore_ascii_case("jack") => ascenseur::live::AudioHost::Jack,
-        host => ascenseur::live::AudioHost::Device(ascenseur::io::cpal_out::OutputOptions {
-            host: host.map(str::to_string),
-            device: args.device.clone(),
-            rate: args.rate,
-            buffer: args.buffer,
-        }),
+    let host = if args.device.is_native_jack() {
+        ascenseur::live::AudioHost::Jack
+    } else {
+        ascenseur::live::AudioHost::Device(args.device.output_options(args.buffer))
     };
     let midi_selection = args.midi_ports()?;
     let preset = preset::find(&args.preset)?;

@@ -1,9 +1,9 @@
 //! `ascenseur bench`: the engine's cost in a real callback, MIDI-to-sound latency, and
 //! audio round-trip latency, each as a table or `--json`.
 
+use super::DeviceArgs;
 use anyhow::Context;
 use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
-use ascenseur::io::cpal_out::OutputOptions;
 use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
 use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
@@ -27,18 +27,10 @@ pub enum BenchCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct DspArgs {
-    /// Audio host: "jack" for a JACK server (its period size is stepped through the
-    /// sizes and restored afterwards), or a cpal host such as "alsa" (default: the
-    /// system's default host).
-    #[arg(long)]
-    host: Option<String>,
-    /// Output device (cpal hosts): name, part of a name, id or index from
-    /// `ascenseur devices` (default: the host's default device).
-    #[arg(long)]
-    device: Option<String>,
-    /// Sample rate in Hz (cpal hosts; default: 48000 if offered).
-    #[arg(long)]
-    rate: Option<u32>,
+    // With `--host jack`, the JACK server's period is stepped through the sizes and
+    // restored afterwards.
+    #[command(flatten)]
+    device: DeviceArgs,
     /// Buffer sizes to measure, comma-separated (default: every size the device offers).
     #[arg(long, value_delimiter = ',')]
     buffers: Vec<u32>,
@@ -78,15 +70,10 @@ pub struct MidiLatencyArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct RoundtripArgs {
-    /// Audio host: "jack" for JACK ports (the default when --playback, --capture or
-    /// --graph is given), or a cpal host such as "alsa" (default: the system's default
-    /// host, with its default output and input devices).
-    #[arg(long)]
-    host: Option<String>,
-    /// cpal hosts: the output device the signal goes out of (name, part of a name or
-    /// index from `ascenseur devices`).
-    #[arg(long)]
-    device: Option<String>,
+    // `--host jack` (implied by --playback, --capture or --graph) uses JACK ports;
+    // otherwise the host's output and input devices.
+    #[command(flatten)]
+    device: DeviceArgs,
     /// cpal hosts: the input device it comes back into (default: the host's default
     /// input).
     #[arg(long)]
@@ -139,39 +126,30 @@ fn dsp(args: DspArgs) -> anyhow::Result<()> {
         bar.set_length((total * 10.0) as u64);
         bar.set_position((done * 10.0) as u64);
     };
-    let report = match args.host.as_deref() {
-        Some(host) if host.eq_ignore_ascii_case("jack") => {
-            let buffers = if args.buffers.is_empty() {
-                callback::JACK_BUFFER_SIZES.to_vec()
-            } else {
-                args.buffers.clone()
-            };
-            callback::measure_jack(
+    let report = if args.device.is_native_jack() {
+        let buffers = if args.buffers.is_empty() {
+            callback::JACK_BUFFER_SIZES.to_vec()
+        } else {
+            args.buffers.clone()
+        };
+        callback::measure_jack(
+            &preset,
+            &buffers,
+            args.seconds,
+            !args.no_connect,
+            &stop,
+            progress,
+        )?
+    } else {
+        callback::measure_device(
                 &preset,
-                &buffers,
-                args.seconds,
-                !args.no_connect,
-                &stop,
-                progress,
-            )?
-        }
-        host => {
-            let options = OutputOptions {
-                host: host.map(str::to_string),
-                device: args.device.clone(),
-                rate: args.rate,
-                buffer: None,
-            };
-            callback::measure_device(
-                &preset,
-                &options,
+                &args.device.output_options(None),
                 &args.buffers,
                 args.seconds,
                 &stop,
                 progress,
             )
             .context("no audio device to measure (`ascenseur devices` lists them; --host jack measures a JACK server, --offline the engine alone)")?
-        }
     };
     bar.finish_and_clear();
     print_callback_report(&report, &preset.title, args.json)
@@ -343,12 +321,7 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
     if !(1..=1000).contains(&args.bursts) {
         anyhow::bail!("bad --bursts {}: use 1 to 1000", args.bursts);
     }
-    let on_jack = args
-        .host
-        .as_deref()
-        .is_some_and(|h| h.eq_ignore_ascii_case("jack"))
-        || args.graph
-        || args.playback.is_some();
+    let on_jack = args.device.is_native_jack() || args.graph || args.playback.is_some();
     let bar = progress_bar(args.json, "sending bursts");
     bar.set_length(args.bursts as u64);
     let report = if on_jack {
@@ -365,10 +338,10 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
         roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64))?
     } else {
         let devices = DeviceLoop {
-            host: args.host,
-            output: args.device,
+            host: args.device.host,
+            output: args.device.device,
             input: args.input_device,
-            rate: None,
+            rate: args.device.rate,
         };
         measure_device(&devices, args.bursts, |_, sent| {
             bar.set_position(sent as u64)

@@ -171,7 +171,7 @@ pub struct NamedDevice {
 
 impl NamedDevice {
     /// "index 'name'" or "index 'name' (id)" for lists in messages.
-    fn label(&self, index: usize) -> String {
+    pub fn label(&self, index: usize) -> String {
         match &self.id {
             Some(id) if id != &self.name => format!("{index} '{}' ({id})", self.name),
             _ => format!("{index} '{}'", self.name),
@@ -183,14 +183,36 @@ impl NamedDevice {
 /// default device comes last when the host does not list it itself (ALSA's "default"
 /// when no configuration file hints it).
 pub fn output_devices(host: &cpal::Host) -> Result<Vec<NamedDevice>, cpal::Error> {
-    let default = host.default_output_device();
-    let mut devices: Vec<NamedDevice> = host
-        .output_devices()?
+    let listed: Vec<cpal::Device> = host.output_devices()?.collect();
+    Ok(named_devices(
+        listed,
+        host.default_output_device(),
+        cpal::DeviceDirection::Input,
+    ))
+}
+
+/// The host's input devices, numbered and completed as [`output_devices`] does.
+pub fn input_devices(host: &cpal::Host) -> Result<Vec<NamedDevice>, cpal::Error> {
+    let listed: Vec<cpal::Device> = host.input_devices()?.collect();
+    Ok(named_devices(
+        listed,
+        host.default_input_device(),
+        cpal::DeviceDirection::Output,
+    ))
+}
+
+fn named_devices(
+    listed: Vec<cpal::Device>,
+    default: Option<cpal::Device>,
+    other_direction: cpal::DeviceDirection,
+) -> Vec<NamedDevice> {
+    let mut devices: Vec<NamedDevice> = listed
+        .into_iter()
         .filter(|device| {
             // Some hosts (cpal's JACK) offer their capture device as an output too.
             device
                 .description()
-                .map_or(true, |d| d.direction() != cpal::DeviceDirection::Input)
+                .map_or(true, |d| d.direction() != other_direction)
         })
         .map(|device| {
             let is_default = default.as_ref() == Some(&device);
@@ -202,7 +224,7 @@ pub fn output_devices(host: &cpal::Host) -> Result<Vec<NamedDevice>, cpal::Error
             devices.push(named(default, true));
         }
     }
-    Ok(devices)
+    devices
 }
 
 fn named(device: cpal::Device, is_default: bool) -> NamedDevice {

@@ -11,7 +11,7 @@
 
 use super::cpal_out::{self, CpalError, OutputOptions};
 use super::roundtrip::{BURST_LEN, RoundtripError, RoundtripReport, burst, find_burst};
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::traits::{DeviceTrait, StreamTrait};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 use std::sync::Arc;
@@ -43,54 +43,46 @@ fn device_error(host: &str, what: &str, error: impl std::fmt::Display) -> Roundt
     RoundtripError::Device(format!("{what} on {host}: {error}"))
 }
 
-fn find_input(host: &cpal::Host, wanted: Option<&str>) -> Result<cpal::Device, RoundtripError> {
+/// The input device `wanted` (as `--device` matches outputs), or the host's default.
+fn find_input(
+    host: &cpal::Host,
+    wanted: Option<&str>,
+) -> Result<cpal_out::NamedDevice, RoundtripError> {
     let host_name = host.id().name().to_string();
-    let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
-        return host.default_input_device().ok_or_else(|| {
-            device_error(
-                &host_name,
-                "no default input device",
-                "choose one with --input-device",
-            )
-        });
+    let devices = cpal_out::input_devices(host)
+        .map_err(|e| device_error(&host_name, "cannot list the input devices", e))?;
+    let labels = || {
+        devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d.label(i))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let devices: Vec<cpal::Device> = host
-        .input_devices()
-        .map_err(|e| device_error(&host_name, "cannot list the input devices", e))?
-        .filter(|d| {
-            d.description()
-                .map_or(true, |d| d.direction() != cpal::DeviceDirection::Output)
-        })
-        .collect();
-    let names: Vec<(String, Option<String>)> = devices
-        .iter()
-        .map(|d| {
-            let id = d.id().ok().map(|id| id.id().to_string());
-            let name = d
-                .description()
-                .map(|d| d.name().to_string())
-                .ok()
-                .or_else(|| id.clone())
-                .unwrap_or_else(|| d.to_string());
-            (name, id)
-        })
-        .collect();
-    let borrowed: Vec<(&str, Option<&str>)> = names
-        .iter()
-        .map(|(n, i)| (n.as_str(), i.as_deref()))
-        .collect();
-    match cpal_out::match_device(&borrowed, wanted) {
-        cpal_out::DeviceMatch::Found(i) => Ok(devices[i].clone()),
-        _ => Err(RoundtripError::Device(format!(
-            "no single input device '{wanted}' on {host_name} (inputs: {})",
-            names
+    let found = match wanted.map(str::trim).filter(|w| !w.is_empty()) {
+        None => devices.iter().position(|d| d.is_default),
+        Some(wanted) => {
+            let names: Vec<(&str, Option<&str>)> = devices
                 .iter()
-                .enumerate()
-                .map(|(i, (n, _))| format!("{i} '{n}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+                .map(|d| (d.name.as_str(), d.id.as_deref()))
+                .collect();
+            match cpal_out::match_device(&names, wanted) {
+                cpal_out::DeviceMatch::Found(i) => Some(i),
+                _ => {
+                    return Err(RoundtripError::Device(format!(
+                        "no single input device '{wanted}' on {host_name} (inputs: {})",
+                        labels()
+                    )));
+                }
+            }
+        }
+    };
+    found.map(|i| devices[i].clone()).ok_or_else(|| {
+        RoundtripError::Device(format!(
+            "{host_name} has no default input device; choose one with --input-device (inputs: {})",
+            labels()
+        ))
+    })
 }
 
 /// Measure the round trip through `devices`, sending `bursts` bursts a quarter second
@@ -119,11 +111,11 @@ pub fn measure_device(
     }
     let sample_rate = choice.sample_rate;
     let out_channels = usize::from(choice.channels.max(1));
-    let input = find_input(&host, devices.input.as_deref())?;
-    let input_name = input
-        .description()
-        .map(|d| d.name().to_string())
-        .unwrap_or_else(|_| input.to_string());
+    let cpal_out::NamedDevice {
+        device: input,
+        name: input_name,
+        ..
+    } = find_input(&host, devices.input.as_deref())?;
     let input_config = input
         .supported_input_configs()
         .map_err(|e| device_error(&host_name, "cannot read the input's configurations", e))?
