@@ -18,8 +18,24 @@ pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
 pub use conductor::{BarContext, Conductor, Position};
 pub use queue::{BandEvent, EventQueue, Sound};
 
+use crate::preset::Preset;
+use crate::theory::Key;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
+
+/// The arrangement the band plays for `preset`, at `tempo` (the preset's own when
+/// `None`) and in `key` (the preset's own when `None`, every chord and mode moved by
+/// the nearest way otherwise).
+pub fn arrangement_for(
+    preset: &Preset,
+    tempo: Option<f32>,
+    key: Option<Key>,
+) -> Result<Arrangement, ArrangementError> {
+    match key {
+        Some(key) => Arrangement::new(&preset.transposed(key), tempo),
+        None => Arrangement::new(preset, tempo),
+    }
+}
 
 /// Which player a sound belongs to: also the stem it is rendered into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
 use crate::band::piano::Pianist;
 use crate::band::{Arrangement, Conductor, EventQueue, Player, Sound};
-use crate::preset::LeadVoice;
+use crate::preset::{LeadVoice, TEMPO_RANGE};
 use crate::synth::bass::{BassBody, BassVoice};
 use crate::synth::drums::DrumKit;
 use crate::synth::fx::{Echo, Limiter, Room};
@@ -46,13 +46,27 @@ pub const MAX_CHUNK: usize = 256;
 /// The stems, in the order [`Engine::process_with_stems`] fills them.
 pub const STEMS: [&str; 4] = ["bass", "drums", "piano", "lead"];
 
-/// What an engine is built with.
+/// What an engine is built with: everything it plays from its first sample. A live
+/// session builds each engine with the player's current choices here, so an engine that
+/// replaces a lost one sounds right from the start instead of after a round of commands.
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
     pub sample_rate: f32,
     pub seed: u64,
     /// Players muted from the start, indexed as [`Player::ALL`].
     pub mute: [bool; 3],
+    /// Tempo in BPM; `None` is the arrangement's.
+    pub tempo: Option<f32>,
+    /// The lead voice; `None` is the arrangement's.
+    pub lead: Option<LeadVoice>,
+    /// Whether [`Command::Start`] counts in.
+    pub count_in: bool,
+    /// Whether the band plays from the start (false: it waits for [`Command::Start`];
+    /// the lead still sounds).
+    pub playing: bool,
+    /// The bar of the form to begin at, 0-based and not wrapped: a session resuming
+    /// where it was.
+    pub start_bar: u64,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +75,11 @@ impl Default for EngineConfig {
             sample_rate: 48_000.0,
             seed: 1957,
             mute: [false; 3],
+            tempo: None,
+            lead: None,
+            count_in: false,
+            playing: true,
+            start_bar: 0,
         }
     }
 }
@@ -161,6 +180,8 @@ pub struct Engine {
     dropped_input: u64,
     stem_peaks: [f32; 4],
     notes_played: u64,
+    /// Program changes that chose the lead voice, since the start.
+    lead_programs: u64,
     /// Whether the band plays; while stopped nothing is planned and the lead still sounds.
     playing: bool,
     count_in: bool,
@@ -181,11 +202,14 @@ impl Engine {
         let (input_tx, input_rx) = HeapRb::<TimedInput>::new(INPUT_CAPACITY).split();
         let (telemetry_tx, telemetry_rx) = HeapRb::<Telemetry>::new(TELEMETRY_CAPACITY).split();
         let (returns_tx, returns_rx) = HeapRb::<EngineReturn>::new(COMMAND_CAPACITY).split();
-        let lead_kind = arrangement.lead;
+        let lead_kind = config.lead.unwrap_or(arrangement.lead);
+        let tempo = config.tempo.map_or(arrangement.tempo, |t| {
+            t.clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end())
+        });
         let mut engine = Engine {
             sample_rate: sr,
             clock: 0,
-            conductor: Conductor::new(sr, arrangement.tempo),
+            conductor: Conductor::new(sr, tempo),
             arrangement: Box::new(arrangement),
             queue: EventQueue::new(),
             bassist: Bassist::new(seed),
@@ -219,14 +243,18 @@ impl Engine {
             dropped_input: 0,
             stem_peaks: [0.0; 4],
             notes_played: 0,
-            playing: true,
-            count_in: false,
+            lead_programs: 0,
+            playing: config.playing,
+            count_in: config.count_in,
             counting_in: None,
             onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
             onset_count: 0,
             onsets_missed: 0,
         };
         engine.conductor.restart(0);
+        if config.start_bar > 0 {
+            engine.start_at_bar(config.start_bar);
+        }
         let controller = EngineController {
             commands: commands_tx,
             input: Some(input_tx),
@@ -248,8 +276,8 @@ impl Engine {
         Engine::new(config, arrangement)
     }
 
-    /// Begin at bar `bar` of the form instead of bar 1 (a session resuming after its audio
-    /// device came back). Call before the stream starts.
+    /// Begin at bar `bar` of the form instead of bar 1 (as [`EngineConfig::start_bar`]).
+    /// Call before the stream starts.
     pub fn start_at_bar(&mut self, bar: u64) {
         self.queue.clear();
         self.bassist.reset();
@@ -568,6 +596,7 @@ impl Engine {
                 let kinds = LeadVoice::ALL;
                 self.lead.release_all();
                 self.lead_kind = kinds[program as usize % kinds.len()];
+                self.lead_programs += 1;
             }
         }
     }
@@ -702,6 +731,7 @@ impl Engine {
             dropped_input: self.dropped_input,
             dropped_events: self.queue.dropped(),
             lead: self.lead_kind,
+            lead_programs: self.lead_programs,
             mute: self.mute,
             sample_rate: self.sample_rate,
             transport: self.transport(),

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod jack;
 pub mod latency_probe;
 pub mod live_input;
+pub mod manual;
 pub mod midi;
 pub mod midi_input;
 pub mod roundtrip;

@@ -1,19 +1,30 @@
 //! Playing live: the session that outlives its audio connection.
 //!
-//! A [`Session`] owns the engine's controller, the audio driver (native JACK, or a
-//! device through cpal) and the [`LiveInput`] every non-audio input source sends to. The
-//! main thread (headless loop or console) calls [`Session::poll`] a few dozen times a
-//! second: it drains telemetry, notices a lost server or device, and retries every second;
-//! when the audio comes back it rebuilds the engine at the next bar of the form with the
-//! tempo, mutes and lead voice the player had. Held notes are released by the loss
-//! itself (the new engine starts with none).
+//! A [`Session`] owns what the player has chosen (the [`Performance`]: preset, key,
+//! tempo, mutes, lead voice, count-in, whether the band plays), the audio driver (native
+//! JACK, a device through cpal, or a [`ManualDevice`] run by hand in tests) and the
+//! [`LiveInput`] every non-audio input source sends to. The console changes the
+//! performance only through [`Intent`]s, which the session applies and passes on to the
+//! engine as commands. Every engine is built with the performance *before* its driver
+//! starts, so an engine that replaces a lost one plays the player's tempo, mutes and
+//! lead from its first sample.
+//!
+//! The main thread (headless loop or console) calls [`Session::poll`] a few dozen times
+//! a second: it drains telemetry, notices a lost server or device, and retries every
+//! second; when the audio comes back it rebuilds the engine at the next bar of the form.
+//! Held notes are released by the loss itself (the new engine starts with none).
 
-use crate::band::{Arrangement, Player};
-use crate::engine::{Command, Engine, EngineConfig, EngineController, Telemetry};
+pub mod audio_panic;
+pub mod performance;
+
+pub use performance::{Intent, Performance, PerformanceError};
+
+use crate::engine::{Command, Engine, EngineController, Telemetry};
 use crate::io::cpal_out::{self, CpalError, CpalSession, OutputOptions};
 use crate::io::driver::DriverStatus;
 use crate::io::jack::{self, JackError, JackSession};
 use crate::io::live_input::LiveInput;
+use crate::io::manual::{ManualDevice, ManualError, ManualSession};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +45,8 @@ pub enum AudioHost {
     /// An audio device through cpal (the desktop default: ALSA/PipeWire/Pulse,
     /// CoreAudio, WASAPI).
     Device(OutputOptions),
+    /// A device whose blocks the caller renders by hand (tests).
+    Manual(ManualDevice),
 }
 
 impl Default for AudioHost {
@@ -42,12 +55,11 @@ impl Default for AudioHost {
     }
 }
 
-/// Everything needed to (re)build the engine and its driver.
+/// How the session connects: the driver and what it is built with (what the player
+/// plays is the [`Performance`]).
 #[derive(Clone)]
 pub struct SessionSettings {
-    pub arrangement: Arrangement,
     pub seed: u64,
-    pub mute: Vec<Player>,
     pub host: AudioHost,
     pub client_name: String,
     pub connect: bool,
@@ -59,12 +71,15 @@ pub enum LiveError {
     Jack(#[from] JackError),
     #[error(transparent)]
     Device(#[from] CpalError),
+    #[error(transparent)]
+    Manual(#[from] ManualError),
 }
 
 /// The driver playing the engine now.
 pub enum Driver {
     Jack(JackSession),
     Device(CpalSession),
+    Manual(ManualSession),
 }
 
 impl Driver {
@@ -72,6 +87,7 @@ impl Driver {
         match self {
             Driver::Jack(j) => &j.status,
             Driver::Device(d) => &d.status,
+            Driver::Manual(m) => &m.status,
         }
     }
 
@@ -91,6 +107,7 @@ impl Driver {
                 }
             ),
             Driver::Device(d) => d.describe(),
+            Driver::Manual(m) => format!("a manual device at {} Hz", m.sample_rate),
         }
     }
 
@@ -109,13 +126,32 @@ impl Driver {
                 sample_rate: d.sample_rate(),
                 buffer: d.buffer_frames().unwrap_or(0),
             },
+            Driver::Manual(m) => DriverSummary {
+                host: "manual".into(),
+                device: "manual".into(),
+                sample_rate: m.sample_rate,
+                buffer: 0,
+            },
         }
     }
 
+    /// What the player is told went away.
+    fn what(&self) -> String {
+        match self {
+            Driver::Jack(_) => "the JACK server".to_string(),
+            Driver::Device(d) => {
+                format!("the audio device '{}' ({})", d.device_name(), d.host_name())
+            }
+            Driver::Manual(_) => "the manual device".to_string(),
+        }
+    }
+
+    /// Stop the callback; when this returns, nothing of the old engine runs.
     fn stop(self) {
         match self {
             Driver::Jack(j) => j.stop(),
             Driver::Device(d) => d.stop(),
+            Driver::Manual(m) => m.stop(),
         }
     }
 }
@@ -148,8 +184,11 @@ pub enum Notice {
     Lost(String),
     /// Back, resuming at this bar (1-based).
     Resumed { description: String, bar: u64 },
-    /// The engine failed inside the callback; output is silent.
-    EngineFailed,
+    /// The engine failed inside the callback (what the panic said, where it is known);
+    /// output is silent until the player restarts it.
+    EngineFailed(Option<String>),
+    /// The engine was built again after a failure, resuming at this bar (1-based).
+    Restarted { bar: u64 },
 }
 
 impl std::fmt::Display for Notice {
@@ -159,43 +198,46 @@ impl std::fmt::Display for Notice {
             Notice::Resumed { description, bar } => {
                 write!(f, "audio is back: {description} — resuming at bar {bar}")
             }
-            Notice::EngineFailed => {
-                f.write_str("the engine failed inside the audio callback; output is silent")
-            }
+            Notice::EngineFailed(why) => write!(
+                f,
+                "the engine stopped: {} (press space to restart it)",
+                why.as_deref()
+                    .unwrap_or("it failed inside the audio callback")
+            ),
+            Notice::Restarted { bar } => write!(f, "the engine restarted at bar {bar}"),
         }
     }
 }
 
+/// Build the engine for `performance` at `sample_rate`, beginning at `start_bar`, and
+/// route `live_input` to it. Before its driver starts.
 fn build(
     settings: &SessionSettings,
+    performance: &Performance,
     sample_rate: f32,
     start_bar: u64,
+    live_input: &Arc<LiveInput>,
 ) -> (Engine, EngineController) {
-    let config = EngineConfig {
-        sample_rate,
-        seed: settings.seed,
-        mute: Player::mask(&settings.mute),
-    };
-    let (mut engine, controller) = Engine::new(config, settings.arrangement.clone());
-    if start_bar > 0 {
-        engine.start_at_bar(start_bar);
+    let config = performance.engine_config(sample_rate, settings.seed, start_bar);
+    let (engine, mut controller) = Engine::new(config, performance.arrangement().clone());
+    if let Some(producer) = controller.take_input() {
+        live_input.attach(producer);
     }
     (engine, controller)
 }
 
-/// Build the engine for `settings` and start its driver, routing `live_input` to it.
+/// Build the engine for `performance` and start its driver, routing `live_input` to it.
 fn connect(
     settings: &SessionSettings,
+    performance: &Performance,
     start_bar: u64,
     live_input: &Arc<LiveInput>,
 ) -> Result<Running, LiveError> {
     match &settings.host {
         AudioHost::Jack => {
             let client = jack::open_client(&settings.client_name)?;
-            let (engine, mut controller) = build(settings, client.sample_rate() as f32, start_bar);
-            if let Some(producer) = controller.take_input() {
-                live_input.attach(producer);
-            }
+            let rate = client.sample_rate() as f32;
+            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
             let session = jack::start(
                 client,
                 engine,
@@ -212,30 +254,37 @@ fn connect(
         }
         AudioHost::Device(options) => {
             let prepared = cpal_out::open(options)?;
-            let (engine, mut controller) =
-                build(settings, prepared.sample_rate() as f32, start_bar);
-            if let Some(producer) = controller.take_input() {
-                live_input.attach(producer);
-            }
+            let rate = prepared.sample_rate() as f32;
+            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
             let session = prepared.start(engine, Some(Arc::clone(live_input)))?;
             Ok(Running {
                 driver: Driver::Device(session),
                 controller,
             })
         }
+        AudioHost::Manual(device) => {
+            let rate = device.sample_rate() as f32;
+            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
+            let session = device.start(engine, Some(live_input))?;
+            Ok(Running {
+                driver: Driver::Manual(session),
+                controller,
+            })
+        }
     }
 }
 
-/// Build the engine for `settings` and start it on the default JACK server, without a
-/// session around it (benches).
+/// Build the engine for `performance` and start it on the default JACK server, without
+/// a session around it (benches).
 pub fn start_jack(
     settings: &SessionSettings,
+    performance: &Performance,
 ) -> Result<(JackSession, EngineController), LiveError> {
     let settings = SessionSettings {
         host: AudioHost::Jack,
         ..settings.clone()
     };
-    match connect(&settings, 0, &Arc::new(LiveInput::new()))? {
+    match connect(&settings, performance, 0, &Arc::new(LiveInput::new()))? {
         Running {
             driver: Driver::Jack(jack),
             controller,
@@ -247,32 +296,45 @@ pub fn start_jack(
 /// A live session.
 pub struct Session {
     settings: SessionSettings,
+    performance: Performance,
     live_input: Arc<LiveInput>,
     running: Option<Running>,
+    /// Commands for the engine that did not fit in its ring yet, in order.
+    outbox: VecDeque<Command>,
     last_telemetry: Option<Telemetry>,
     /// Every snapshot since the last [`Session::take_telemetry`] (the newest
     /// [`TELEMETRY_HISTORY`]).
     history: VecDeque<Telemetry>,
+    /// The engine's count of lead program changes last adopted.
+    lead_programs: u64,
     /// Xruns of connections already lost, so the count shown covers the whole session.
     earlier_xruns: u64,
-    reported_panic: bool,
+    /// The engine failed and the player was told; it stays silent until restarted.
+    failed: bool,
     last_retry: Instant,
 }
 
 impl Session {
     /// Connect for the first time; an error here is the user's to fix (no server, bad
     /// device), so it is returned rather than retried.
-    pub fn start(settings: SessionSettings) -> Result<Session, LiveError> {
+    pub fn start(
+        settings: SessionSettings,
+        performance: Performance,
+    ) -> Result<Session, LiveError> {
+        audio_panic::install_hook();
         let live_input = Arc::new(LiveInput::new());
-        let running = connect(&settings, 0, &live_input)?;
+        let running = connect(&settings, &performance, 0, &live_input)?;
         Ok(Session {
             settings,
+            performance,
             live_input,
             running: Some(running),
+            outbox: VecDeque::new(),
             last_telemetry: None,
             history: VecDeque::with_capacity(TELEMETRY_HISTORY),
+            lead_programs: 0,
             earlier_xruns: 0,
-            reported_panic: false,
+            failed: false,
             last_retry: Instant::now(),
         })
     }
@@ -284,6 +346,11 @@ impl Session {
 
     pub fn settings(&self) -> &SessionSettings {
         &self.settings
+    }
+
+    /// What the player has chosen.
+    pub fn performance(&self) -> &Performance {
+        &self.performance
     }
 
     /// The driver, while connected.
@@ -309,102 +376,137 @@ impl Session {
         self.earlier_xruns + self.driver().map_or(0, |d| d.status().xruns())
     }
 
-    /// Send a command to the engine; false if there is no engine or its ring is full.
-    pub fn send(&mut self, command: Command) -> bool {
-        match &mut self.running {
-            Some(r) => r.controller.send(command).is_ok(),
-            None => false,
-        }
+    /// Whether the engine failed and waits for [`Session::restart`].
+    pub fn has_failed(&self) -> bool {
+        self.failed
     }
 
-    /// Play another arrangement (another preset, a transposition) from its first bar; it
-    /// is also what a resume after a loss comes back to. False if there is no engine or
-    /// its command ring is full (the arrangement is still kept for the resume).
-    pub fn load(&mut self, arrangement: Arrangement) -> bool {
-        self.settings.arrangement = arrangement.clone();
-        self.send(Command::Load(Box::new(arrangement)))
+    /// Change what the player has chosen, and tell the engine. A command that does not
+    /// fit in the engine's ring now is sent on a later [`Session::poll`]; while the
+    /// audio is away the change waits in the performance for the next engine.
+    pub fn apply(&mut self, intent: Intent) -> Result<(), PerformanceError> {
+        let outbox = &mut self.outbox;
+        self.performance
+            .apply(intent, |command| outbox.push_back(command))?;
+        if self.running.is_none() {
+            self.outbox.clear();
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// Send what waits in the outbox, in order, until the ring is full.
+    fn flush(&mut self) {
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        while let Some(command) = self.outbox.pop_front() {
+            if let Err(command) = running.controller.send(command) {
+                self.outbox.push_front(command);
+                break;
+            }
+        }
     }
 
     /// Keep the session going; call a few dozen times a second. Returns what the player
     /// should be told.
     pub fn poll(&mut self) -> Option<Notice> {
-        match &mut self.running {
-            Some(r) => {
-                r.controller.collect_garbage();
-                let (history, last) = (&mut self.history, &mut self.last_telemetry);
-                r.controller.drain_telemetry(|t| {
-                    if history.len() == TELEMETRY_HISTORY {
-                        history.pop_front();
-                    }
-                    history.push_back(t);
-                    *last = Some(t);
-                });
-                let status = Arc::clone(r.driver.status());
-                if status.is_lost() {
-                    let what = match &r.driver {
-                        Driver::Jack(_) => "the JACK server".to_string(),
-                        Driver::Device(d) => {
-                            format!("the audio device '{}' ({})", d.device_name(), d.host_name())
-                        }
-                    };
-                    self.live_input.detach();
-                    if let Some(gone) = self.running.take() {
-                        self.earlier_xruns += gone.driver.status().xruns();
-                        gone.driver.stop();
-                    }
-                    self.last_retry = Instant::now();
-                    return Some(Notice::Lost(what));
-                }
-                // Said once: silence speaks for itself afterwards.
-                if status.has_panicked() && !self.reported_panic {
-                    self.reported_panic = true;
-                    return Some(Notice::EngineFailed);
-                }
-                None
+        let Some(running) = &mut self.running else {
+            return self.retry();
+        };
+        running.controller.collect_garbage();
+        let (history, last) = (&mut self.history, &mut self.last_telemetry);
+        let (performance, lead_programs) = (&mut self.performance, &mut self.lead_programs);
+        running.controller.drain_telemetry(|t| {
+            if history.len() == TELEMETRY_HISTORY {
+                history.pop_front();
             }
-            None => {
-                if self.last_retry.elapsed() < RETRY_INTERVAL {
-                    return None;
-                }
-                self.last_retry = Instant::now();
-                // Resume at the next bar of the form, as the player left it.
-                let resume_bar = self.last_telemetry.map_or(0, |t| t.position.bar + 1);
-                let mut running = connect(&self.settings, resume_bar, &self.live_input).ok()?;
-                if let Some(t) = &self.last_telemetry {
-                    let _ = running.controller.send(Command::SetTempo(t.tempo));
-                    let _ = running.controller.send(Command::SetLead(t.lead));
-                    for (player, muted) in Player::ALL.iter().zip(t.mute) {
-                        let _ = running.controller.send(Command::SetMute(*player, muted));
-                    }
-                    let _ = running.controller.send(Command::SetCountIn(t.count_in));
-                    // A band the player had stopped stays stopped.
-                    if t.transport == crate::engine::Transport::Stopped {
-                        let _ = running.controller.send(Command::Stop);
-                    }
-                }
-                let description = running.driver.describe();
-                self.reported_panic = false;
-                self.running = Some(running);
-                Some(Notice::Resumed {
-                    description,
-                    bar: resume_bar + 1,
-                })
+            history.push_back(t);
+            *last = Some(t);
+            // The player chose a lead voice from the keyboard: the session keeps it.
+            if t.lead_programs != *lead_programs {
+                *lead_programs = t.lead_programs;
+                performance.lead_chosen_by_program(t.lead);
             }
+        });
+        let status = Arc::clone(running.driver.status());
+        if status.is_lost() {
+            let what = running.driver.what();
+            self.disconnect();
+            self.last_retry = Instant::now();
+            return Some(Notice::Lost(what));
         }
+        // Said once: silence speaks for itself afterwards.
+        if status.has_panicked() && !self.failed {
+            self.failed = true;
+            return Some(Notice::EngineFailed(audio_panic::take_message()));
+        }
+        self.flush();
+        None
+    }
+
+    /// Build the engine again after it failed, at the next bar, with everything the
+    /// player had chosen. Nothing (and `None`) if it has not failed or no driver can be
+    /// started now (a lost device keeps being looked for by [`Session::poll`]).
+    pub fn restart(&mut self) -> Option<Notice> {
+        if !self.failed {
+            return None;
+        }
+        self.disconnect();
+        let bar = self.resume_bar();
+        let running = connect(&self.settings, &self.performance, bar, &self.live_input).ok();
+        self.last_retry = Instant::now();
+        self.running = running;
+        self.failed = false;
+        self.lead_programs = 0;
+        self.running
+            .as_ref()
+            .map(|_| Notice::Restarted { bar: bar + 1 })
+    }
+
+    /// Stop the driver, then detach its input: in that order, so the old callback is
+    /// gone before the clock pairing it wrote is reset (one writer at a time).
+    fn disconnect(&mut self) {
+        if let Some(gone) = self.running.take() {
+            self.earlier_xruns += gone.driver.status().xruns();
+            gone.driver.stop();
+        }
+        self.live_input.detach();
+        self.outbox.clear();
+    }
+
+    /// The bar after the last one heard, where a rebuilt engine carries on.
+    fn resume_bar(&self) -> u64 {
+        self.last_telemetry.map_or(0, |t| t.position.bar + 1)
+    }
+
+    fn retry(&mut self) -> Option<Notice> {
+        if self.last_retry.elapsed() < RETRY_INTERVAL {
+            return None;
+        }
+        self.last_retry = Instant::now();
+        // Resume at the next bar of the form, as the player left it.
+        let bar = self.resume_bar();
+        let running = connect(&self.settings, &self.performance, bar, &self.live_input).ok()?;
+        let description = running.driver.describe();
+        self.failed = false;
+        self.lead_programs = 0;
+        self.running = Some(running);
+        Some(Notice::Resumed {
+            description,
+            bar: bar + 1,
+        })
     }
 
     /// Stop the driver.
     pub fn stop(mut self) {
-        self.live_input.detach();
-        if let Some(r) = self.running.take() {
-            r.driver.stop();
-        }
+        self.disconnect();
     }
 }
 
 /// One status line for the headless mode.
 pub fn status_line(session: &Session, telemetry: &Telemetry, midi: &str) -> String {
-    let arrangement = &session.settings.arrangement;
+    let arrangement = session.performance.arrangement();
     let slot = &arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)];
     let (load, peak) = session.driver().map_or((0.0, 0.0), |d| {
         (d.status().load(), d.status().take_peak_load())
@@ -437,7 +539,7 @@ pub fn run_headless(
         eprintln!(
             "{} — playing {}",
             driver.describe(),
-            session.settings.arrangement.title
+            session.performance.arrangement().title
         );
     }
     let mut last_status = Instant::now();

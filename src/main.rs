@@ -181,7 +181,12 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         bars: args.bars,
         seed: args.band.seed,
         tempo: args.band.tempo,
-        key: args.band.key,
+        key: args
+            .band
+            .key
+            .as_deref()
+            .map(ascenseur::theory::Key::parse)
+            .transpose()?,
         block: args.block,
         mute: render::parse_mute(&args.band.mute)?,
         input: args.input,
@@ -298,16 +303,19 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     };
     let midi_selection = args.midi_ports()?;
     let preset = preset::find(&args.preset)?;
-    let options = RenderOptions {
-        tempo: args.band.tempo,
-        key: args.band.key.clone(),
-        ..RenderOptions::default()
-    };
-    let arrangement = render::arrangement_for(&preset, &options)?;
+    let key = args
+        .band
+        .key
+        .as_deref()
+        .map(ascenseur::theory::Key::parse)
+        .transpose()?;
+    let (presets, index) = presets_from(preset);
+    let performance = ascenseur::live::Performance::new(presets, index, key, args.band.tempo)?
+        .with_mute(&render::parse_mute(&args.band.mute)?)
+        // At the console the space bar starts the band after a bar of clicks.
+        .with_count_in(!args.headless);
     let settings = ascenseur::live::SessionSettings {
-        arrangement,
         seed: args.band.seed,
-        mute: render::parse_mute(&args.band.mute)?,
         host,
         client_name: args.client_name,
         connect: !args.no_connect,
@@ -319,7 +327,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
             .context("installing the Ctrl-C / SIGTERM handler")?;
     }
     let on_device = matches!(settings.host, ascenseur::live::AudioHost::Device(_));
-    let mut session = ascenseur::live::Session::start(settings).with_context(|| {
+    let mut session = ascenseur::live::Session::start(settings, performance).with_context(|| {
         if on_device {
             "no audio output to play on (`ascenseur devices` lists hosts and devices; with a JACK server running, use --host jack)"
         } else {
@@ -349,43 +357,27 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         eprintln!("stopped");
         return Ok(());
     }
-    let choice = preset_choice(preset, args.band.key.as_deref())?;
     let look = ascenseur::ui::Look::from_env();
-    let result = ascenseur::ui::run(&mut session, Some(&midi), choice, look);
+    let result = ascenseur::ui::run(&mut session, Some(&midi), look);
     midi.stop();
     session.stop();
     result.context("the console")
 }
 
-/// The presets the console's arrow keys step through, starting at `preset`, and the
-/// transposition `--key` asked for.
-fn preset_choice(
-    preset: preset::Preset,
-    key: Option<&str>,
-) -> anyhow::Result<ascenseur::ui::PresetChoice> {
-    let transposition = match key {
-        Some(key) => {
-            let to = ascenseur::theory::Key::parse(key)?;
-            ascenseur::ui::app::semitones_between(preset.key, to)
-        }
-        None => 0,
-    };
+/// The presets the console's arrow keys step through, and where `preset` is among them
+/// (a user's preset file joins the built-in ones at the front).
+fn presets_from(preset: preset::Preset) -> (Vec<preset::Preset>, usize) {
     let mut presets: Vec<preset::Preset> = preset::catalog()
         .into_iter()
         .filter_map(|entry| entry.preset.ok())
         .collect();
-    let index = match presets.iter().position(|p| p.name == preset.name) {
-        Some(index) => index,
+    match presets.iter().position(|p| p.name == preset.name) {
+        Some(index) => (presets, index),
         None => {
             presets.insert(0, preset);
-            0
+            (presets, 0)
         }
-    };
-    Ok(ascenseur::ui::PresetChoice {
-        presets,
-        index,
-        transposition,
-    })
+    }
 }
 
 /// The MIDI inputs in a few words, for a status line.

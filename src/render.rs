@@ -3,10 +3,10 @@
 
 pub mod midi_file;
 
-use crate::band::{Arrangement, ArrangementError, Player};
+use crate::band::{Arrangement, ArrangementError, Player, arrangement_for};
 use crate::engine::{Engine, EngineConfig, STEMS};
 use crate::preset::{Preset, PresetError};
-use crate::theory::{Key, TheoryError};
+use crate::theory::Key;
 use std::path::{Path, PathBuf};
 
 /// The sample rate of offline renders.
@@ -20,8 +20,6 @@ pub enum RenderError {
     Preset(#[from] PresetError),
     #[error(transparent)]
     Arrangement(#[from] ArrangementError),
-    #[error("bad key '{key}': {source}")]
-    Key { key: String, source: TheoryError },
     #[error("bad block size {0}: use 1 to 8192 frames")]
     Block(usize),
     #[error("bad bar count {0}: use 1 to 10000 bars")]
@@ -46,8 +44,8 @@ pub struct RenderOptions {
     pub bars: Option<u32>,
     pub seed: u64,
     pub tempo: Option<f32>,
-    /// Transpose to this key ("Eb", "E minor").
-    pub key: Option<String>,
+    /// Transpose to this key.
+    pub key: Option<Key>,
     /// Frames per engine call: must not change the result.
     pub block: usize,
     pub mute: Vec<Player>,
@@ -107,24 +105,6 @@ impl Rendered {
     }
 }
 
-/// Build the arrangement for a preset with the render options applied.
-pub fn arrangement_for(
-    preset: &Preset,
-    options: &RenderOptions,
-) -> Result<Arrangement, RenderError> {
-    let preset = match &options.key {
-        Some(key) => {
-            let to = Key::parse(key).map_err(|source| RenderError::Key {
-                key: key.clone(),
-                source,
-            })?;
-            preset.transposed(to)
-        }
-        None => preset.clone(),
-    };
-    Ok(Arrangement::new(&preset, options.tempo)?)
-}
-
 /// What a render played, without its samples.
 #[derive(Clone, Debug)]
 pub struct RenderSummary {
@@ -154,7 +134,7 @@ pub fn render_blocks(
     {
         return Err(RenderError::Bars(bars));
     }
-    let arrangement = arrangement_for(preset, options)?;
+    let arrangement = arrangement_for(preset, options.tempo, options.key)?;
     let sample_rate = RENDER_RATE as f32;
     let phrase = match &options.input {
         Some(path) => midi_file::read(path, sample_rate)?,
@@ -171,6 +151,7 @@ pub fn render_blocks(
         sample_rate,
         seed: options.seed,
         mute: Player::mask(&options.mute),
+        ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
     let bar_starts: Vec<u64> = (0..bars as u64).map(|b| engine.bar_start(b)).collect();

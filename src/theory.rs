@@ -13,6 +13,7 @@
 pub mod chord;
 pub mod mode;
 pub mod pitch;
+pub mod transposition;
 pub mod voicing;
 
 pub use chord::{ChordName, ChordQuality, ChordScale, ChordSymbol, ChordTones, NoteRole};
@@ -21,6 +22,7 @@ pub use pitch::{
     Key, Letter, Notation, PitchClass, PitchClassIter, PitchClassSet, PitchName, SpelledInterval,
     SpelledPitch,
 };
+pub use transposition::{semitones_between, transposed_key};
 pub use voicing::{MAX_VOICING_NOTES, Voicing, VoicingFamily, voice};
 
 /// Why a pitch, key, mode, chord symbol or voicing family name could not be parsed.

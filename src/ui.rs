@@ -10,5 +10,5 @@ pub mod state;
 pub mod terminal;
 pub mod view;
 
-pub use app::{AppEvent, ConsoleError, PresetChoice, run};
+pub use app::{AppEvent, ConsoleError, run};
 pub use state::{ConsoleState, EngineInfo, Look, MidiInfo};

@@ -70,6 +70,7 @@ fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetr
         dropped_input: 0,
         dropped_events: 0,
         lead: a.lead,
+        lead_programs: 0,
         mute: [false, false, true],
         sample_rate: RATE,
         transport: Transport::Playing,

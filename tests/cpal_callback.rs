@@ -3,10 +3,10 @@
 //! buffers longer than the scratch buffer through the conversion), and that none of it
 //! touches the allocator.
 
+use ascenseur::band::arrangement_for;
 use ascenseur::engine::{Engine, EngineConfig};
 use ascenseur::io::cpal_out::{OutputRenderer, SCRATCH_FRAMES};
 use ascenseur::io::live_input::LiveInput;
-use ascenseur::render::{RenderOptions, arrangement_for};
 use assert_no_alloc::{AllocDisabler, assert_no_alloc, reset_violation_count, violation_count};
 use cpal::{OutputCallbackInfo, OutputStreamTimestamp, Sample, StreamInstant};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ static ALLOCATOR: AllocDisabler = AllocDisabler;
 
 fn band() -> Engine {
     let preset = ascenseur::preset::find("generique").expect("generique preset");
-    let arrangement = arrangement_for(&preset, &RenderOptions::default()).expect("arrangement");
+    let arrangement = arrangement_for(&preset, None, None).expect("arrangement");
     Engine::new(EngineConfig::default(), arrangement).0
 }
 

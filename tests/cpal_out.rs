@@ -11,10 +11,10 @@
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
+use ascenseur::band::arrangement_for;
 use ascenseur::engine::{Engine, EngineConfig, EngineController};
 use ascenseur::io::cpal_out::{self, CpalSession, OutputOptions};
 use ascenseur::io::live_input::LiveInput;
-use ascenseur::render::{RenderOptions, arrangement_for};
 use jack_server::{JackServer, jack_available};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -121,13 +121,10 @@ fn a_round_trip_through_devices_finds_every_burst(_server: &JackServer) {
 fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
     mut server: JackServer,
 ) -> JackServer {
-    use ascenseur::engine::Command;
-    use ascenseur::live::{AudioHost, Notice, Session, SessionSettings};
+    use ascenseur::live::{AudioHost, Intent, Notice, Performance, Session, SessionSettings};
     let preset = ascenseur::preset::find("generique").unwrap();
     let settings = SessionSettings {
-        arrangement: arrangement_for(&preset, &RenderOptions::default()).unwrap(),
         seed: 1957,
-        mute: Vec::new(),
         host: AudioHost::Device(OutputOptions {
             host: Some("jack".into()),
             ..OutputOptions::default()
@@ -135,8 +132,9 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
         client_name: "unused".into(),
         connect: false,
     };
-    let mut session = Session::start(settings).expect("session on cpal's JACK host");
-    assert!(session.send(Command::SetTempo(150.0)));
+    let performance = Performance::of(preset).unwrap();
+    let mut session = Session::start(settings, performance).expect("session on cpal's JACK host");
+    session.apply(Intent::StepTempo(150.0 - 66.0)).unwrap();
     let poll_until = |session: &mut Session, timeout: Duration, want: &dyn Fn(&Notice) -> bool| {
         let started = Instant::now();
         while started.elapsed() < timeout {
@@ -207,7 +205,7 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
 
 fn band(sample_rate: u32) -> (Engine, EngineController) {
     let preset = ascenseur::preset::find("generique").expect("generique preset");
-    let arrangement = arrangement_for(&preset, &RenderOptions::default()).expect("arrangement");
+    let arrangement = arrangement_for(&preset, None, None).expect("arrangement");
     let config = EngineConfig {
         sample_rate: sample_rate as f32,
         ..EngineConfig::default()

@@ -7,7 +7,6 @@ use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
 use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
 use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
-use ascenseur::render::{self, RenderOptions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -408,15 +407,15 @@ fn midi_latency_command(
         Some(_) => None,
         None => {
             let preset = preset::find("generique")?;
+            let performance =
+                ascenseur::live::Performance::of(preset)?.with_mute(&ascenseur::band::Player::ALL);
             let settings = ascenseur::live::SessionSettings {
-                arrangement: render::arrangement_for(&preset, &RenderOptions::default())?,
                 seed: 1957,
-                mute: ascenseur::band::Player::ALL.to_vec(),
                 host: ascenseur::live::AudioHost::Jack,
                 client_name: "ascenseur_bench".into(),
                 connect: false,
             };
-            Some(ascenseur::live::start_jack(&settings)?)
+            Some(ascenseur::live::start_jack(&settings, &performance)?)
         }
     };
     let (midi_target, audio_source) = match (&ports, &own) {

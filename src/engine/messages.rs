@@ -117,6 +117,9 @@ pub struct Telemetry {
     pub dropped_input: u64,
     pub dropped_events: u64,
     pub lead: LeadVoice,
+    /// Program changes that chose the lead voice since the start: a live session adopts
+    /// `lead` when this moves, since the player chose it from the keyboard.
+    pub lead_programs: u64,
     pub mute: [bool; 3],
     pub sample_rate: f32,
     pub transport: Transport,

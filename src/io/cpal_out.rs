@@ -15,7 +15,7 @@
 
 use crate::engine::Engine;
 use crate::io::driver::{CostRecorder, DriverStatus};
-use crate::io::live_input::LiveInput;
+use crate::io::live_input::{ClockWriter, LiveInput};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{
     BufferSize, FromSample, OutputCallbackInfo, SampleFormat, SizedSample, StreamConfig,
@@ -620,7 +620,8 @@ pub struct OutputRenderer {
     sample_rate: u32,
     status: Arc<DriverStatus>,
     observed: Arc<Observed>,
-    live_input: Option<Arc<LiveInput>>,
+    /// Held by the callback until the stream is dropped: the one writer of the pairing.
+    clock: Option<ClockWriter>,
     /// Each callback's cost, for `bench dsp` on a device.
     costs: Option<CostRecorder>,
 }
@@ -641,7 +642,7 @@ impl OutputRenderer {
             sample_rate,
             status: Arc::new(DriverStatus::default()),
             observed: Arc::new(Observed::default()),
-            live_input,
+            clock: live_input.as_ref().and_then(LiveInput::clock_writer),
             costs: None,
         }
     }
@@ -667,6 +668,7 @@ impl OutputRenderer {
         silence: T,
         render: impl FnOnce(&mut Engine, &mut [f32], &mut [T]),
     ) {
+        let _mark = crate::io::driver::AudioCallbackMark::enter();
         let started = Instant::now();
         if let Some(costs) = &mut self.costs {
             costs.begin();
@@ -691,12 +693,12 @@ impl OutputRenderer {
         }
         let engine = &mut self.engine;
         let scratch = &mut self.scratch;
-        let live_input = &self.live_input;
+        let clock = &self.clock;
         let sample_rate = self.sample_rate;
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            if let Some(live) = live_input {
-                live.clock()
-                    .publish(engine.clock(), started, frames as u32, sample_rate);
+            crate::io::driver::panic_if_requested();
+            if let Some(clock) = clock {
+                clock.publish(engine.clock(), started, frames as u32, sample_rate);
             }
             render(engine, scratch, out);
         }));

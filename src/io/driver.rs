@@ -181,3 +181,42 @@ mod tests {
         }
     }
 }
+
+thread_local! {
+    static IN_AUDIO_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is inside an audio callback now.
+pub fn in_audio_callback() -> bool {
+    IN_AUDIO_CALLBACK.with(std::cell::Cell::get)
+}
+
+/// Marks the calling thread as inside an audio callback until dropped.
+pub struct AudioCallbackMark(());
+
+impl AudioCallbackMark {
+    pub fn enter() -> AudioCallbackMark {
+        IN_AUDIO_CALLBACK.with(|c| c.set(true));
+        AudioCallbackMark(())
+    }
+}
+
+impl Drop for AudioCallbackMark {
+    fn drop(&mut self) {
+        IN_AUDIO_CALLBACK.with(|c| c.set(false));
+    }
+}
+
+static AUDIO_PANIC_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Make the next audio callback panic (tests of what a failing engine does).
+pub fn request_audio_panic() {
+    AUDIO_PANIC_REQUESTED.store(true, Ordering::Relaxed);
+}
+
+/// Panic here if a panic was requested. Audio thread, inside the caught edge.
+pub fn panic_if_requested() {
+    if AUDIO_PANIC_REQUESTED.swap(false, Ordering::Relaxed) {
+        panic!("test panic requested");
+    }
+}

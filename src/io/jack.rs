@@ -8,7 +8,7 @@
 
 use crate::engine::{Engine, TimedInput};
 use crate::io::driver::{CostRecorder, DriverStatus};
-use crate::io::live_input::LiveInput;
+use crate::io::live_input::{ClockWriter, LiveInput};
 use crate::io::midi::parse_message;
 use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, Port, ProcessHandler, ProcessScope};
 use std::panic::AssertUnwindSafe;
@@ -38,13 +38,14 @@ struct Process {
     out_r: Port<AudioOut>,
     interleaved: Box<[f32]>,
     status: Arc<DriverStatus>,
-    live_input: Option<Arc<LiveInput>>,
+    clock: Option<ClockWriter>,
     costs: Option<CostRecorder>,
     sample_rate: u32,
 }
 
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        let _mark = crate::io::driver::AudioCallbackMark::enter();
         let started = Instant::now();
         if let Some(costs) = &mut self.costs {
             costs.begin();
@@ -61,13 +62,13 @@ impl ProcessHandler for Process {
         let engine = &mut self.engine;
         let interleaved = &mut self.interleaved;
         let midi_in = &self.midi_in;
-        let live_input = &self.live_input;
+        let clock = &self.clock;
         let sample_rate = self.sample_rate;
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            crate::io::driver::panic_if_requested();
             let start = engine.clock();
-            if let Some(live) = live_input {
-                live.clock()
-                    .publish(start, started, frames as u32, sample_rate);
+            if let Some(clock) = clock {
+                clock.publish(start, started, frames as u32, sample_rate);
             }
             for event in midi_in.iter(scope) {
                 if let Some(input) = parse_message(event.bytes) {
@@ -188,7 +189,8 @@ pub fn start(
         out_r,
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
-        live_input,
+        // Held by the callback until the client is deactivated: the one writer.
+        clock: live_input.as_ref().and_then(LiveInput::clock_writer),
         costs,
         sample_rate,
     };

@@ -17,8 +17,8 @@
 use crate::engine::{InputEvent, TimedInput};
 use ringbuf::HeapProd;
 use ringbuf::traits::Producer;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// How a timestamped event becomes an engine frame.
@@ -53,6 +53,11 @@ impl MidiTiming {
 /// The latest pairing of an engine frame with a wall-clock instant, written by the audio
 /// thread once per callback (wait-free) and read by any thread (a sequence lock: readers
 /// retry on the rare torn read, the writer never waits).
+///
+/// A sequence lock allows one writer. That writer is whoever holds the [`ClockWriter`]
+/// (the running driver's callback); the pairing is only reset while nobody holds it, and
+/// an attempt to write beside a holder is refused and counted in
+/// [`ClockSync::second_writers`], so a driver left running past its detach is caught.
 #[derive(Debug)]
 pub struct ClockSync {
     epoch: Instant,
@@ -62,6 +67,31 @@ pub struct ClockSync {
     nanos: AtomicU64,
     period: AtomicU32,
     sample_rate: AtomicU32,
+    /// Whether a [`ClockWriter`] is out.
+    claimed: AtomicBool,
+    /// Writes refused because a writer was already out.
+    second_writers: AtomicU64,
+}
+
+/// The one right to publish into a [`ClockSync`], held by the driver callback that
+/// plays the attached engine; given back when dropped (the driver stopped).
+#[derive(Debug)]
+pub struct ClockWriter {
+    live: Arc<LiveInput>,
+}
+
+impl ClockWriter {
+    /// Publish the frame at the start of the block being rendered, the instant its
+    /// callback began, and the block's length. Audio thread.
+    pub fn publish(&self, frame: u64, at: Instant, period: u32, sample_rate: u32) {
+        self.live.clock.write(frame, at, period, sample_rate);
+    }
+}
+
+impl Drop for ClockWriter {
+    fn drop(&mut self) {
+        self.live.clock.claimed.store(false, Ordering::Release);
+    }
 }
 
 /// One published pairing.
@@ -85,12 +115,13 @@ impl ClockSync {
             nanos: AtomicU64::new(0),
             period: AtomicU32::new(0),
             sample_rate: AtomicU32::new(0),
+            claimed: AtomicBool::new(false),
+            second_writers: AtomicU64::new(0),
         }
     }
 
-    /// Publish the frame at the start of the block being rendered, the instant its
-    /// callback began, and the block's length. Audio thread; one writer only.
-    pub fn publish(&self, frame: u64, at: Instant, period: u32, sample_rate: u32) {
+    /// The sequence-locked write; callers make sure there is one writer at a time.
+    fn write(&self, frame: u64, at: Instant, period: u32, sample_rate: u32) {
         let nanos = at.saturating_duration_since(self.epoch).as_nanos() as u64;
         let sequence = self.sequence.load(Ordering::Relaxed);
         self.sequence
@@ -104,9 +135,26 @@ impl ClockSync {
             .store(sequence.wrapping_add(2), Ordering::Release);
     }
 
-    /// Forget the pairing (the engine it described is gone).
-    pub fn reset(&self) {
-        self.publish(0, self.epoch, 0, 0);
+    /// Forget the pairing (the engine it described is gone). Refused, and counted, while
+    /// a [`ClockWriter`] is out: its driver is still running and may be mid-write.
+    pub fn reset(&self) -> bool {
+        if self
+            .claimed
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.second_writers.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.write(0, self.epoch, 0, 0);
+        self.claimed.store(false, Ordering::Release);
+        true
+    }
+
+    /// Writes refused because another writer held the pairing: zero unless a driver was
+    /// left running while its engine was detached, or two drivers ran at once.
+    pub fn second_writers(&self) -> u64 {
+        self.second_writers.load(Ordering::Relaxed)
     }
 
     /// The latest pairing, or `None` before the first callback.
@@ -194,16 +242,37 @@ impl LiveInput {
         }
     }
 
-    /// Route input to a new engine (on start, and when the audio device came back).
+    /// Route input to a new engine (on start, and when the audio device came back),
+    /// before its driver starts.
     pub fn attach(&self, producer: HeapProd<TimedInput>) {
         self.clock.reset();
         *self.lock() = Some(producer);
     }
 
-    /// Stop routing input (the engine is gone). Input sent meanwhile is dropped.
+    /// Stop routing input (the engine is gone). Input sent meanwhile is dropped. Call
+    /// after the engine's driver has stopped: the pairing is reset here, and a driver
+    /// still running would be a second writer.
     pub fn detach(&self) {
         *self.lock() = None;
         self.clock.reset();
+    }
+
+    /// The right to publish the clock pairing, for the driver about to play the attached
+    /// engine; `None` (counted as a second writer) while another driver holds it.
+    pub fn clock_writer(self: &Arc<Self>) -> Option<ClockWriter> {
+        match self
+            .clock
+            .claimed
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Some(ClockWriter {
+                live: Arc::clone(self),
+            }),
+            Err(_) => {
+                self.clock.second_writers.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
     }
 
     /// The pairing the audio driver publishes into.
@@ -267,10 +336,12 @@ mod tests {
 
     #[test]
     fn a_pairing_maps_instants_to_frames_both_ways() {
-        let sync = ClockSync::new();
+        let live = Arc::new(LiveInput::new());
+        let sync = live.clock();
         assert_eq!(sync.latest(), None);
         let at = Instant::now();
-        sync.publish(48_000, at, 64, 48_000);
+        let writer = live.clock_writer().unwrap();
+        writer.publish(48_000, at, 64, 48_000);
         let point = sync.latest().unwrap();
         assert_eq!(point.frame_at(at), 48_000);
         assert_eq!(point.frame_at(at + Duration::from_millis(10)), 48_480);
@@ -281,32 +352,57 @@ mod tests {
             48_000 + 48 + 64
         );
         assert_eq!(point.schedule(at, MidiTiming::Immediate), 0);
-        sync.reset();
+        drop(writer);
+        assert!(sync.reset());
         assert_eq!(sync.latest(), None);
+        assert_eq!(sync.second_writers(), 0);
     }
 
     #[test]
     fn a_reader_never_sees_a_torn_pairing() {
-        let sync = std::sync::Arc::new(ClockSync::new());
+        let live = Arc::new(LiveInput::new());
+        let reads_done = Arc::new(AtomicBool::new(false));
         let writer = {
-            let sync = std::sync::Arc::clone(&sync);
+            let clock = live.clock_writer().unwrap();
+            let reads_done = Arc::clone(&reads_done);
             std::thread::spawn(move || {
                 let start = Instant::now();
-                for i in 1..200_000u64 {
+                let mut i = 1u64;
+                // Until the reader has read enough, however the threads are scheduled.
+                while !reads_done.load(Ordering::Relaxed) {
                     // frame, period and rate all derive from i: a torn read mixes two i.
-                    sync.publish(i * 64, start, 64, 48_000 + (i % 1000) as u32);
+                    clock.publish(i * 64, start, 64, 48_000 + (i % 1000) as u32);
+                    i += 1;
                 }
             })
         };
         let mut seen = 0;
-        while !writer.is_finished() {
-            if let Some(p) = sync.latest() {
+        while seen < 100_000 {
+            if let Some(p) = live.clock().latest() {
                 assert_eq!(p.sample_rate, 48_000 + ((p.frame / 64) % 1000) as u32);
                 seen += 1;
             }
         }
+        reads_done.store(true, Ordering::Relaxed);
         writer.join().unwrap();
-        assert!(seen > 0);
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_and_counted() {
+        let live = Arc::new(LiveInput::new());
+        let writer = live.clock_writer().unwrap();
+        writer.publish(640, Instant::now(), 64, 48_000);
+        // A second driver, and a detach while the first still runs, are both refused.
+        assert!(live.clock_writer().is_none());
+        live.detach();
+        assert_eq!(live.clock().second_writers(), 2);
+        assert_eq!(live.clock().latest().map(|p| p.frame), Some(640));
+        // Once the driver has stopped (its writer dropped), the pairing is forgotten.
+        drop(writer);
+        live.detach();
+        assert_eq!(live.clock().latest(), None);
+        assert_eq!(live.clock().second_writers(), 2);
+        assert!(live.clock_writer().is_some());
     }
 
     #[test]

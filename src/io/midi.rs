@@ -1,7 +1,9 @@
 //! The one MIDI byte parser: raw MIDI 1.0 bytes from any source (midir callbacks, JACK
-//! MIDI ports inside the process cycle, Standard MIDI Files) into [`InputEvent`]s.
+//! MIDI ports inside the process cycle) into [`InputEvent`]s.
 //!
-//! It is also the one mapping from MIDI to the engine's input in the crate:
+//! It is also the one mapping from MIDI to the engine's input in the crate
+//! ([`note_on_event`], [`controller_event`], [`pitch_bend_event`], which Standard MIDI
+//! Files, already typed by midly, go through too):
 //!
 //! | MIDI                                   | [`InputEvent`]                          |
 //! |----------------------------------------|-----------------------------------------|
@@ -192,25 +194,43 @@ const fn data_len(status: u8) -> u8 {
 fn channel_event(status: u8, first: u8, second: u8) -> Option<InputEvent> {
     match status & 0xF0 {
         0x80 => Some(InputEvent::NoteOff { key: first }),
-        0x90 if second == 0 => Some(InputEvent::NoteOff { key: first }),
-        0x90 => Some(InputEvent::NoteOn {
-            key: first,
-            velocity: f32::from(second) / 127.0,
-        }),
-        0xB0 => match first {
-            1 => Some(InputEvent::Modulation(f32::from(second) / 127.0)),
-            64 => Some(InputEvent::Sustain(second >= 64)),
-            120 => Some(InputEvent::AllSoundOff),
-            123..=127 => Some(InputEvent::AllNotesOff),
-            _ => None,
-        },
+        0x90 => Some(note_on_event(first, second)),
+        0xB0 => controller_event(first, second),
         0xC0 => Some(InputEvent::Program(first)),
-        0xE0 => Some(InputEvent::PitchBend(bend_semitones(
-            u16::from(second) << 7 | u16::from(first),
-        ))),
+        0xE0 => Some(pitch_bend_event(u16::from(second) << 7 | u16::from(first))),
         // Polyphonic aftertouch, channel pressure.
         _ => None,
     }
+}
+
+/// A note-on of `key` at `velocity` (0 … 127): a note-off when the velocity is 0, as
+/// MIDI 1.0 says. For typed messages (a Standard MIDI File's) as for bytes.
+pub fn note_on_event(key: u8, velocity: u8) -> InputEvent {
+    if velocity == 0 {
+        InputEvent::NoteOff { key }
+    } else {
+        InputEvent::NoteOn {
+            key,
+            velocity: f32::from(velocity) / 127.0,
+        }
+    }
+}
+
+/// A control change: the mod wheel, the sustain pedal and the channel-mode messages the
+/// engine uses; `None` for the others.
+pub fn controller_event(controller: u8, value: u8) -> Option<InputEvent> {
+    match controller {
+        1 => Some(InputEvent::Modulation(f32::from(value) / 127.0)),
+        64 => Some(InputEvent::Sustain(value >= 64)),
+        120 => Some(InputEvent::AllSoundOff),
+        123..=127 => Some(InputEvent::AllNotesOff),
+        _ => None,
+    }
+}
+
+/// A pitch bend of 14-bit `value` (centre [`PITCH_BEND_CENTRE`]).
+pub fn pitch_bend_event(value: u16) -> InputEvent {
+    InputEvent::PitchBend(bend_semitones(value))
 }
 
 /// A 14-bit bend value in semitones. Mapped symmetrically, so that both extremes reach

@@ -6,14 +6,9 @@
 use super::keymap::{Action, TEMPO_STEP, action_for};
 use super::state::{ConsoleState, EngineInfo, Look, MidiInfo};
 use super::terminal::TerminalGuard;
-use crate::band::Player;
-use crate::engine::{Command, Transport};
 use crate::io::computer_keys::{ComputerKeys, KeyReleases, KeyboardEnhancement};
 use crate::io::midi_input::MidiInputs;
-use crate::live::Session;
-use crate::preset::{LeadVoice, Preset};
-use crate::render::{self, RenderOptions};
-use crate::theory::{Key, Letter, SpelledPitch};
+use crate::live::{Intent, Session};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use crossterm::event::{Event, KeyEvent};
 use std::time::{Duration, Instant};
@@ -45,62 +40,11 @@ pub enum ConsoleError {
     Panicked,
 }
 
-/// The presets the arrow keys step through, and where the player started.
-pub struct PresetChoice {
-    pub presets: Vec<Preset>,
-    pub index: usize,
-    /// Semitones from each preset's own key (from `--key`).
-    pub transposition: i32,
-}
-
-/// The preferred name of a key a number of semitones from `key`: the spelling with the
-/// fewer accidentals (E♭ minor, not D♯ minor; F♯ major over G♭ on the tie).
-pub fn transposed_key(key: Key, semitones: i32) -> Key {
-    const MINOR: [(Letter, i8); 12] = [
-        (Letter::C, 0),
-        (Letter::C, 1),
-        (Letter::D, 0),
-        (Letter::E, -1),
-        (Letter::E, 0),
-        (Letter::F, 0),
-        (Letter::F, 1),
-        (Letter::G, 0),
-        (Letter::G, 1),
-        (Letter::A, 0),
-        (Letter::B, -1),
-        (Letter::B, 0),
-    ];
-    const MAJOR: [(Letter, i8); 12] = [
-        (Letter::C, 0),
-        (Letter::D, -1),
-        (Letter::D, 0),
-        (Letter::E, -1),
-        (Letter::E, 0),
-        (Letter::F, 0),
-        (Letter::F, 1),
-        (Letter::G, 0),
-        (Letter::A, -1),
-        (Letter::A, 0),
-        (Letter::B, -1),
-        (Letter::B, 0),
-    ];
-    let pc = key.tonic.pitch_class().transpose(semitones);
-    let (letter, accidental) = if key.minor { MINOR } else { MAJOR }[pc.semitones() as usize];
-    Key::new(SpelledPitch::new(letter, accidental), key.minor)
-}
-
-/// Semitones from `from`'s tonic up to `to`'s, in -5 … 6.
-pub fn semitones_between(from: Key, to: Key) -> i32 {
-    let up = i32::from(from.tonic.pitch_class().up_to(to.tonic.pitch_class()));
-    if up > 6 { up - 12 } else { up }
-}
-
 /// Run the console until the player quits or a signal arrives. The terminal is restored
 /// before this returns, whatever happens.
 pub fn run(
     session: &mut Session,
     midi: Option<&MidiInputs>,
-    mut choice: PresetChoice,
     look: Look,
 ) -> Result<(), ConsoleError> {
     let (events, inbox) = crossbeam_channel::unbounded::<AppEvent>();
@@ -118,17 +62,17 @@ pub fn run(
     let mut terminal = ratatui::Terminal::new(backend)?;
     start_input_thread(events)?;
 
-    let preset = &choice.presets[choice.index];
+    let performance = session.performance();
     let mut state = ConsoleState::new(
-        session.settings().arrangement.clone(),
-        preset.cue.clone(),
-        transposed_key(preset.key, choice.transposition),
+        performance.arrangement().clone(),
+        performance.preset().cue.clone(),
+        performance.key(),
         look,
     );
-    state.transposition = choice.transposition;
-    session.send(Command::SetCountIn(true));
+    state.transposition = performance.transposition();
     let mut piano = ComputerKeys::new(releases);
     let mut next_frame = Instant::now();
+    let mut test_panic = TestPanic::from_env();
     let result = loop {
         // The panic hook gave the terminal back: drawing on would scribble over the shell.
         if super::terminal::a_thread_panicked() {
@@ -161,13 +105,14 @@ pub fn run(
                 }
                 match action_for(&key, state.help) {
                     Some(Action::Quit) => break Ok(()),
-                    Some(action) => act(action, session, &mut state, &mut choice),
+                    Some(action) => act(action, session, &mut state),
                     None => {}
                 }
             }
             None => {}
         }
         if Instant::now() >= next_frame {
+            test_panic.fire_when_due();
             refresh(session, midi, &mut state);
             terminal.draw(|frame| frame.render_widget(&state, frame.area()))?;
             state.frame_drawn();
@@ -186,6 +131,38 @@ pub fn run(
     drop(terminal);
     drop(guard);
     result
+}
+
+/// A panic the end-to-end tests ask for through `ASCENSEUR_TEST_PANIC` (`audio` or
+/// `ui`), read once at start, a second after the console opens: to see that an audio
+/// thread panic leaves the console running and a console panic gives the terminal back.
+struct TestPanic {
+    due: Option<(Instant, bool)>,
+}
+
+impl TestPanic {
+    fn from_env() -> TestPanic {
+        let at = Instant::now() + Duration::from_secs(1);
+        let due = match std::env::var("ASCENSEUR_TEST_PANIC").as_deref() {
+            Ok("audio") => Some((at, true)),
+            Ok("ui") => Some((at, false)),
+            _ => None,
+        };
+        TestPanic { due }
+    }
+
+    fn fire_when_due(&mut self) {
+        if let Some((at, on_audio)) = self.due
+            && Instant::now() >= at
+        {
+            self.due = None;
+            if on_audio {
+                crate::io::driver::request_audio_panic();
+            } else {
+                panic!("test panic requested on the console thread");
+            }
+        }
+    }
 }
 
 /// Read the terminal on a thread of its own; it ends with the process.
@@ -215,11 +192,6 @@ fn start_input_thread(events: Sender<AppEvent>) -> std::io::Result<()> {
 fn refresh(session: &mut Session, midi: Option<&MidiInputs>, state: &mut ConsoleState) {
     if let Some(notice) = session.poll() {
         state.notice = Some(notice.to_string());
-        if matches!(notice, crate::live::Notice::Resumed { .. }) {
-            session.send(Command::SetCountIn(
-                state.telemetry.is_some_and(|t| t.count_in),
-            ));
-        }
     }
     session.take_telemetry(|t| state.feed(t));
     let dropped = state
@@ -261,133 +233,48 @@ fn refresh(session: &mut Session, midi: Option<&MidiInputs>, state: &mut Console
     };
 }
 
-/// Do what a console key asks.
-fn act(action: Action, session: &mut Session, state: &mut ConsoleState, choice: &mut PresetChoice) {
-    let telemetry = state.telemetry;
-    match action {
-        Action::StartStop => {
-            let stopped = state.transport() == Transport::Stopped;
-            session.send(if stopped {
-                Command::Start
-            } else {
-                Command::Stop
-            });
+/// Do what a console key asks: most keys are intentions the session applies to what the
+/// player has chosen; help is the console's own.
+fn act(action: Action, session: &mut Session, state: &mut ConsoleState) {
+    let intent = match action {
+        // After an engine failure the space bar builds it again.
+        Action::StartStop if session.has_failed() => {
+            state.notice = session.restart().map(|n| n.to_string());
+            return;
         }
-        Action::TempoUp | Action::TempoDown => {
-            let tempo = telemetry.map_or(state.arrangement.tempo, |t| t.tempo);
-            let step = if action == Action::TempoUp {
-                TEMPO_STEP
-            } else {
-                -TEMPO_STEP
-            };
-            let tempo = (tempo + step).clamp(30.0, 360.0);
-            session.send(Command::SetTempo(tempo));
+        Action::StartStop => Intent::StartStop,
+        Action::TempoUp => Intent::StepTempo(TEMPO_STEP),
+        Action::TempoDown => Intent::StepTempo(-TEMPO_STEP),
+        Action::ToggleMute(player) => Intent::ToggleMute(player),
+        Action::NextLead => Intent::NextLead,
+        Action::ToggleCountIn => Intent::ToggleCountIn,
+        Action::PreviousPreset => Intent::StepPreset(-1),
+        Action::NextPreset => Intent::StepPreset(1),
+        Action::TransposeDown => Intent::Transpose(-1),
+        Action::TransposeUp => Intent::Transpose(1),
+        Action::ToggleHelp => {
+            state.help = !state.help;
+            return;
         }
-        Action::ToggleMute(player) => {
-            let index = Player::ALL.iter().position(|p| *p == player).unwrap_or(0);
-            let muted = telemetry.is_some_and(|t| t.mute[index]);
-            session.send(Command::SetMute(player, !muted));
+        Action::CloseHelp => {
+            state.help = false;
+            return;
         }
-        Action::NextLead => {
-            let lead = telemetry.map_or(state.arrangement.lead, |t| t.lead);
-            let index = LeadVoice::ALL.iter().position(|l| *l == lead).unwrap_or(0);
-            session.send(Command::SetLead(
-                LeadVoice::ALL[(index + 1) % LeadVoice::ALL.len()],
-            ));
-        }
-        Action::ToggleCountIn => {
-            let on = telemetry.is_some_and(|t| t.count_in);
-            session.send(Command::SetCountIn(!on));
-        }
-        Action::ToggleHelp => state.help = !state.help,
-        Action::CloseHelp => state.help = false,
-        Action::PreviousPreset | Action::NextPreset => {
-            let count = choice.presets.len();
-            choice.index = if action == Action::NextPreset {
-                (choice.index + 1) % count
-            } else {
-                (choice.index + count - 1) % count
-            };
-            load(session, state, choice, None);
-        }
-        Action::TransposeDown | Action::TransposeUp => {
-            let step = if action == Action::TransposeUp { 1 } else { -1 };
-            // Stay within a tritone of the preset's key either way.
-            let t = choice.transposition + step;
-            choice.transposition = if t > 6 {
-                t - 12
-            } else if t < -5 {
-                t + 12
-            } else {
-                t
-            };
-            let tempo = telemetry.map(|t| t.tempo);
-            load(session, state, choice, tempo);
-        }
-        Action::Quit => {}
-    }
-}
-
-/// Load the chosen preset in the chosen key (at `tempo`, or the preset's own).
-fn load(
-    session: &mut Session,
-    state: &mut ConsoleState,
-    choice: &PresetChoice,
-    tempo: Option<f32>,
-) {
-    let preset = &choice.presets[choice.index];
-    let key = transposed_key(preset.key, choice.transposition);
-    let options = RenderOptions {
-        tempo,
-        key: (choice.transposition != 0).then(|| key.to_string()),
-        ..RenderOptions::default()
+        Action::Quit => return,
     };
-    match render::arrangement_for(preset, &options) {
-        Ok(arrangement) => {
-            state.set_arrangement(arrangement.clone(), preset.cue.clone(), key);
-            state.transposition = choice.transposition;
+    let reloads = matches!(intent, Intent::StepPreset(_) | Intent::Transpose(_));
+    match session.apply(intent) {
+        Ok(()) if reloads => {
+            let performance = session.performance();
+            state.set_arrangement(
+                performance.arrangement().clone(),
+                performance.preset().cue.clone(),
+                performance.key(),
+            );
+            state.transposition = performance.transposition();
             state.notice = None;
-            if !session.load(arrangement) {
-                state.notice = Some("the engine is busy; try again".into());
-            }
         }
+        Ok(()) => {}
         Err(error) => state.notice = Some(error.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(text: &str) -> Key {
-        Key::parse(text).unwrap()
-    }
-
-    #[test]
-    fn transposed_keys_are_spelled_with_the_fewer_accidentals() {
-        let d_minor = key("D minor");
-        let names: Vec<String> = (-5..=6)
-            .map(|s| transposed_key(d_minor, s).to_string())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "A minor",
-                "B♭ minor",
-                "B minor",
-                "C minor",
-                "C♯ minor",
-                "D minor",
-                "E♭ minor",
-                "E minor",
-                "F minor",
-                "F♯ minor",
-                "G minor",
-                "G♯ minor"
-            ]
-        );
-        assert_eq!(transposed_key(key("C major"), 1).to_string(), "D♭ major");
-        assert_eq!(semitones_between(d_minor, key("Eb minor")), 1);
-        assert_eq!(semitones_between(d_minor, key("C minor")), -2);
     }
 }

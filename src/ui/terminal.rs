@@ -1,7 +1,8 @@
 //! The terminal while the console owns it: raw mode, the alternate screen, a hidden
 //! cursor, and (where the terminal has it) the kitty keyboard protocol. Restored by
 //! [`TerminalGuard`]'s drop on every ordinary exit, by a panic hook on a panic on any
-//! thread, and by the console's quit on Ctrl-C and SIGTERM.
+//! thread but the audio thread (whose panics the driver catches and the session
+//! reports), and by the console's quit on Ctrl-C and SIGTERM.
 
 use std::io::Write;
 use std::sync::Once;
@@ -13,9 +14,8 @@ static ENTERED: AtomicBool = AtomicBool::new(false);
 /// Whether keyboard enhancement flags were pushed and must be popped.
 static KEYBOARD_PUSHED: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
-/// A thread panicked while the console had the terminal (even one whose panic was then
-/// caught, such as the audio callback's): the terminal is restored, so the console must
-/// stop drawing and quit.
+/// A thread other than the audio thread panicked while the console had the terminal: the
+/// terminal is restored, so the console must stop drawing and quit.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
 /// Whether a thread panicked since the console took the terminal.
@@ -30,11 +30,19 @@ pub struct TerminalGuard {
 
 impl TerminalGuard {
     /// Raw mode, alternate screen, hidden cursor; and a panic hook that restores all of
-    /// it before the panic message is printed, whichever thread panics.
+    /// it before the panic message is printed, whichever thread but the audio thread
+    /// panics.
     pub fn enter() -> std::io::Result<TerminalGuard> {
         PANIC_HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
+                // A panic in the audio callback is caught there and reported by the
+                // session ("the engine stopped"): the console keeps the terminal, and
+                // this hook must not allocate or write on that thread.
+                if crate::io::driver::in_audio_callback() {
+                    previous(info);
+                    return;
+                }
                 if ENTERED.load(Ordering::SeqCst) {
                     PANICKED.store(true, Ordering::SeqCst);
                 }

@@ -1,0 +1,315 @@
+//! What the player has chosen — preset, key, tempo, mutes, lead voice, count-in, whether
+//! the band plays — kept by the live session, which builds every engine with it and
+//! changes it only through [`Intent`]s.
+
+use crate::band::{Arrangement, ArrangementError, Player, arrangement_for};
+use crate::engine::{Command, EngineConfig};
+use crate::preset::{LeadVoice, Preset, TEMPO_RANGE};
+use crate::theory::{Key, semitones_between, transposed_key};
+
+/// What a console key asks for. The session applies each in turn to what the player has
+/// chosen, so two presses in one frame are two changes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Intent {
+    /// Stop the band, or start it from bar 1 (after a count-in bar if that is on).
+    StartStop,
+    /// Tempo up or down by this many BPM, within [`TEMPO_RANGE`].
+    StepTempo(f32),
+    ToggleMute(Player),
+    /// The next lead voice of [`LeadVoice::ALL`].
+    NextLead,
+    ToggleCountIn,
+    /// Another preset of the list, this many steps on (wrapping), in the same
+    /// transposition, at its own tempo and with its own lead voice.
+    StepPreset(i32),
+    /// Up or down this many semitones, staying within a tritone of the preset's key.
+    Transpose(i32),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PerformanceError {
+    #[error("no preset to play")]
+    NoPresets,
+    #[error(transparent)]
+    Arrangement(#[from] ArrangementError),
+}
+
+/// The player's choices, and the arrangement they make.
+#[derive(Clone, Debug)]
+pub struct Performance {
+    presets: Vec<Preset>,
+    preset: usize,
+    /// Semitones from the preset's own key, in -5 … 6.
+    transposition: i32,
+    key: Key,
+    arrangement: Arrangement,
+    tempo: f32,
+    mute: [bool; 3],
+    lead: LeadVoice,
+    count_in: bool,
+    playing: bool,
+}
+
+impl Performance {
+    /// Play `presets[index]` in `key` (its own when `None`) at `tempo` (its own when
+    /// `None`); the other presets are what [`Intent::StepPreset`] steps through. The band
+    /// plays, with nothing muted, the preset's lead voice and no count-in.
+    pub fn new(
+        presets: Vec<Preset>,
+        index: usize,
+        key: Option<Key>,
+        tempo: Option<f32>,
+    ) -> Result<Performance, PerformanceError> {
+        let preset = presets.get(index).ok_or(PerformanceError::NoPresets)?;
+        let arrangement = arrangement_for(preset, tempo, key)?;
+        let transposition = key.map_or(0, |k| semitones_between(preset.key, k));
+        Ok(Performance {
+            key: key.unwrap_or(preset.key),
+            transposition,
+            tempo: arrangement.tempo,
+            lead: arrangement.lead,
+            arrangement,
+            presets,
+            preset: index,
+            mute: [false; 3],
+            count_in: false,
+            playing: true,
+        })
+    }
+
+    /// One preset alone, as it is written.
+    pub fn of(preset: Preset) -> Result<Performance, PerformanceError> {
+        Performance::new(vec![preset], 0, None, None)
+    }
+
+    /// These players muted from the start.
+    pub fn with_mute(mut self, players: &[Player]) -> Performance {
+        self.mute = Player::mask(players);
+        self
+    }
+
+    /// Whether starting the band counts in.
+    pub fn with_count_in(mut self, on: bool) -> Performance {
+        self.count_in = on;
+        self
+    }
+
+    pub fn preset(&self) -> &Preset {
+        &self.presets[self.preset]
+    }
+
+    /// The key played now.
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
+    /// Semitones from the preset's own key.
+    pub fn transposition(&self) -> i32 {
+        self.transposition
+    }
+
+    /// The arrangement the band plays (its tempo is the one it was loaded at; the tempo
+    /// in force is [`Performance::tempo`]).
+    pub fn arrangement(&self) -> &Arrangement {
+        &self.arrangement
+    }
+
+    pub fn tempo(&self) -> f32 {
+        self.tempo
+    }
+
+    /// Muted players, indexed as [`Player::ALL`].
+    pub fn mute(&self) -> [bool; 3] {
+        self.mute
+    }
+
+    pub fn lead(&self) -> LeadVoice {
+        self.lead
+    }
+
+    pub fn count_in(&self) -> bool {
+        self.count_in
+    }
+
+    /// Whether the band plays (false: stopped by the player).
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    /// The engine configuration that plays all of this from its first sample, beginning
+    /// at bar `start_bar` (0-based, not wrapped).
+    pub fn engine_config(&self, sample_rate: f32, seed: u64, start_bar: u64) -> EngineConfig {
+        EngineConfig {
+            sample_rate,
+            seed,
+            mute: self.mute,
+            tempo: Some(self.tempo),
+            lead: Some(self.lead),
+            count_in: self.count_in,
+            playing: self.playing,
+            start_bar,
+        }
+    }
+
+    /// Apply `intent`; the commands that bring a running engine to the new state are
+    /// handed to `send`, in order. On an error nothing changes.
+    pub fn apply(
+        &mut self,
+        intent: Intent,
+        mut send: impl FnMut(Command),
+    ) -> Result<(), PerformanceError> {
+        match intent {
+            Intent::StartStop => {
+                self.playing = !self.playing;
+                send(if self.playing {
+                    Command::Start
+                } else {
+                    Command::Stop
+                });
+            }
+            Intent::StepTempo(step) => {
+                self.tempo = (self.tempo + step).clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end());
+                send(Command::SetTempo(self.tempo));
+            }
+            Intent::ToggleMute(player) => {
+                let index = Player::ALL.iter().position(|p| *p == player).unwrap_or(0);
+                self.mute[index] = !self.mute[index];
+                send(Command::SetMute(player, self.mute[index]));
+            }
+            Intent::NextLead => {
+                let index = LeadVoice::ALL
+                    .iter()
+                    .position(|l| *l == self.lead)
+                    .unwrap_or(0);
+                self.lead = LeadVoice::ALL[(index + 1) % LeadVoice::ALL.len()];
+                send(Command::SetLead(self.lead));
+            }
+            Intent::ToggleCountIn => {
+                self.count_in = !self.count_in;
+                send(Command::SetCountIn(self.count_in));
+            }
+            Intent::StepPreset(step) => {
+                let count = self.presets.len() as i32;
+                let index = (self.preset as i32 + step).rem_euclid(count) as usize;
+                let preset = &self.presets[index];
+                let key = transposed_key(preset.key, self.transposition);
+                let transposed = (self.transposition != 0).then_some(key);
+                let arrangement = arrangement_for(preset, None, transposed)?;
+                self.preset = index;
+                self.key = key;
+                self.tempo = arrangement.tempo;
+                self.lead = arrangement.lead;
+                self.load(arrangement, &mut send);
+            }
+            Intent::Transpose(step) => {
+                // Stay within a tritone of the preset's key either way.
+                let transposition = (self.transposition + step + 5).rem_euclid(12) - 5;
+                let preset = &self.presets[self.preset];
+                let key = transposed_key(preset.key, transposition);
+                let transposed = (transposition != 0).then_some(key);
+                let mut arrangement = arrangement_for(preset, Some(self.tempo), transposed)?;
+                // A new key keeps the player's lead voice.
+                arrangement.lead = self.lead;
+                self.transposition = transposition;
+                self.key = key;
+                self.load(arrangement, &mut send);
+            }
+        }
+        Ok(())
+    }
+
+    /// Play `arrangement` from its first bar; a loaded form starts again, playing.
+    fn load(&mut self, arrangement: Arrangement, send: &mut impl FnMut(Command)) {
+        self.arrangement = arrangement;
+        send(Command::Load(Box::new(self.arrangement.clone())));
+        if !self.playing {
+            // Loading starts the form; a band the player had stopped stays stopped.
+            send(Command::Stop);
+        }
+    }
+
+    /// The engine chose another lead voice itself (a program change from a keyboard).
+    pub fn lead_chosen_by_program(&mut self, lead: LeadVoice) {
+        self.lead = lead;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn performance() -> Performance {
+        let presets: Vec<Preset> = crate::preset::catalog()
+            .into_iter()
+            .filter_map(|entry| entry.preset.ok())
+            .collect();
+        Performance::new(presets, 0, None, None).unwrap()
+    }
+
+    fn apply(p: &mut Performance, intent: Intent) -> Vec<String> {
+        let mut sent = Vec::new();
+        p.apply(intent, |c| sent.push(format!("{c:?}"))).unwrap();
+        sent
+    }
+
+    #[test]
+    fn two_presses_are_two_changes() {
+        let mut p = performance();
+        apply(&mut p, Intent::ToggleMute(Player::Drums));
+        apply(&mut p, Intent::ToggleMute(Player::Drums));
+        assert_eq!(p.mute(), [false; 3]);
+        let lead = p.lead();
+        apply(&mut p, Intent::NextLead);
+        apply(&mut p, Intent::NextLead);
+        let index = LeadVoice::ALL.iter().position(|l| *l == lead).unwrap();
+        assert_eq!(p.lead(), LeadVoice::ALL[(index + 2) % LeadVoice::ALL.len()]);
+        let tempo = p.tempo();
+        apply(&mut p, Intent::StepTempo(2.0));
+        apply(&mut p, Intent::StepTempo(2.0));
+        assert_eq!(p.tempo(), tempo + 4.0);
+    }
+
+    #[test]
+    fn tempo_stays_in_range() {
+        let mut p = performance();
+        for _ in 0..400 {
+            apply(&mut p, Intent::StepTempo(2.0));
+        }
+        assert_eq!(p.tempo(), *TEMPO_RANGE.end());
+    }
+
+    #[test]
+    fn transposing_keeps_tempo_and_lead_and_wraps_within_a_tritone() {
+        let mut p = performance();
+        apply(&mut p, Intent::StepTempo(10.0));
+        apply(&mut p, Intent::NextLead);
+        let (tempo, lead) = (p.tempo(), p.lead());
+        let sent = apply(&mut p, Intent::Transpose(1));
+        assert!(sent[0].starts_with("Load"), "{sent:?}");
+        assert_eq!((p.tempo(), p.lead()), (tempo, lead));
+        assert_eq!(p.arrangement().lead, lead);
+        assert_eq!(p.arrangement().tempo, tempo);
+        for _ in 0..5 {
+            apply(&mut p, Intent::Transpose(1));
+        }
+        assert_eq!(p.transposition(), 6);
+        apply(&mut p, Intent::Transpose(1));
+        assert_eq!(p.transposition(), -5);
+        assert_eq!(
+            p.key(),
+            transposed_key(p.preset().key, -5),
+            "the key is spelled the preferred way"
+        );
+    }
+
+    #[test]
+    fn a_stopped_band_stays_stopped_through_a_new_preset() {
+        let mut p = performance();
+        assert_eq!(apply(&mut p, Intent::StartStop), ["Stop"]);
+        let sent = apply(&mut p, Intent::StepPreset(1));
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1], "Stop");
+        assert!(!p.playing());
+        assert_eq!(apply(&mut p, Intent::StartStop), ["Start"]);
+    }
+}
