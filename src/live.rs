@@ -200,7 +200,7 @@ impl std::fmt::Display for Notice {
             }
             Notice::EngineFailed(why) => write!(
                 f,
-                "the engine stopped: {} (press space to restart it)",
+                "the engine stopped: {}",
                 why.as_deref()
                     .unwrap_or("it failed inside the audio callback")
             ),
@@ -547,6 +547,12 @@ pub fn run_headless(
         std::thread::sleep(Duration::from_millis(20));
         if let Some(notice) = session.poll() {
             eprintln!("{notice}");
+            // Nobody is at a keyboard to ask for it: build the engine again at once.
+            if matches!(notice, Notice::EngineFailed(_))
+                && let Some(restarted) = session.restart()
+            {
+                eprintln!("{restarted}");
+            }
         }
         if session.driver().is_some() && last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();

@@ -8,7 +8,7 @@ use crate::io::driver::in_audio_callback;
 use std::fmt::Write;
 use std::sync::{Mutex, Once};
 
-/// Bytes of a panic message kept: enough for a message and its place in the source.
+/// Bytes of a panic message kept: enough for a line on the console.
 const MESSAGE_CAPACITY: usize = 240;
 
 static HOOK: Once = Once::new();
@@ -69,9 +69,6 @@ fn note(info: &std::panic::PanicHookInfo<'_>) {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("a panic");
     let _ = message.write_str(text);
-    if let Some(place) = info.location() {
-        let _ = write!(message, " at {}:{}", place.file(), place.line());
-    }
 }
 
 /// What the last audio-thread panic said, once.

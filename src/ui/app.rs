@@ -8,7 +8,7 @@ use super::state::{ConsoleState, EngineInfo, Look, MidiInfo};
 use super::terminal::TerminalGuard;
 use crate::io::computer_keys::{ComputerKeys, KeyReleases, KeyboardEnhancement};
 use crate::io::midi_input::MidiInputs;
-use crate::live::{Intent, Session};
+use crate::live::{Intent, Notice, Session};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use crossterm::event::{Event, KeyEvent};
 use std::time::{Duration, Instant};
@@ -191,7 +191,10 @@ fn start_input_thread(events: Sender<AppEvent>) -> std::io::Result<()> {
 /// Bring the state up to date with the session: telemetry, notices, engine figures.
 fn refresh(session: &mut Session, midi: Option<&MidiInputs>, state: &mut ConsoleState) {
     if let Some(notice) = session.poll() {
-        state.notice = Some(notice.to_string());
+        state.notice = Some(match notice {
+            Notice::EngineFailed(_) => format!("{notice} (press space to restart it)"),
+            _ => notice.to_string(),
+        });
     }
     session.take_telemetry(|t| state.feed(t));
     let dropped = state
