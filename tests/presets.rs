@@ -110,7 +110,7 @@ fn builtin_texts_are_the_files_in_presets_dir() {
 
 #[test]
 fn every_builtin_parses_and_validates() {
-    for name in REQUIRED {
+    for &(name, _) in preset::builtin() {
         let p = builtin(name);
         assert_eq!(p.name, name);
         assert!(!p.title.is_empty(), "{name}: title");
@@ -120,7 +120,7 @@ fn every_builtin_parses_and_validates() {
             p.practice.chars().count() < 400,
             "{name}: practice note is short"
         );
-        assert!((30.0..=360.0).contains(&p.tempo), "{name}: tempo");
+        assert!(preset::TEMPO_RANGE.contains(&p.tempo), "{name}: tempo");
         assert_eq!(
             p.meter,
             Meter::FOUR_FOUR,
