@@ -1,23 +1,45 @@
-//! The subcommands too large to sit in `main.rs`.
+//! The subcommands too large to sit in `main.rs`, and the checks clap runs on the values
+//! of their flags, so that every bad value is reported one way (`error: invalid value
+//! 'X' for '--flag <F>': why`) with exit code 2 before anything starts.
 
 pub mod bench;
 
-use ascenseur::io::cpal_out::OutputOptions;
+use ascenseur::io::cpal_out::{CpalError, OutputOptions};
+use ascenseur::preset::{self, Preset};
+use clap::builder::{PossibleValue, PossibleValuesParser, RangedU64ValueParser};
+use std::ops::RangeInclusive;
+
+/// Frames per callback a `--buffer` or `--buffers` may ask for: JACK's and the devices'
+/// sizes all fall within it.
+pub const BUFFER_FRAMES: RangeInclusive<u64> = 16..=8192;
+/// Sample rates `--rate` may ask for, in Hz.
+pub const SAMPLE_RATES: RangeInclusive<u64> = 8_000..=768_000;
+
+/// The flags a value found bad after start-up belongs to, written as clap writes them in
+/// its own errors (a test in `main.rs` holds them to clap's spelling).
+pub const HOST_FLAG: &str = "--host <HOST>";
+pub const DEVICE_FLAG: &str = "--device <DEV>";
+pub const RATE_FLAG: &str = "--rate <HZ>";
+pub const BUFFER_FLAG: &str = "--buffer <FRAMES>";
+pub const BUFFERS_FLAG: &str = "--buffers <FRAMES>";
+pub const MIDI_FLAG: &str = "--midi <PORT>";
+pub const PLAYBACK_FLAG: &str = "--playback <PORT>";
+pub const CAPTURE_FLAG: &str = "--capture <PORT>";
 
 /// Where the audio goes, for `play` and the hardware benches alike.
 #[derive(clap::Args, Debug)]
 pub struct DeviceArgs {
     /// Audio host: "jack" for ascenseur's own JACK client, or a cpal host such as
     /// "alsa" (default: the system's default host; see `ascenseur devices`).
-    #[arg(long)]
+    #[arg(long, value_parser = audio_hosts(), ignore_case = true)]
     pub host: Option<String>,
     /// Output device (cpal hosts): name, unique part of a name, id or index from
     /// `ascenseur devices` (default: the host's default device).
-    #[arg(long)]
+    #[arg(long, value_name = "DEV", value_parser = non_blank)]
     pub device: Option<String>,
     /// Sample rate in Hz (cpal hosts; default: 48000 if the device offers it, else its
     /// own).
-    #[arg(long)]
+    #[arg(long, value_name = "HZ", value_parser = whole_number::<u32>(SAMPLE_RATES), allow_negative_numbers = true)]
     pub rate: Option<u32>,
 }
 
@@ -37,5 +59,111 @@ impl DeviceArgs {
             rate: self.rate,
             buffer,
         }
+    }
+}
+
+/// A flag's value that could only be found wrong after start-up (a device, a port):
+/// worded as clap words the others, and like them a usage error (exit code 2).
+#[derive(Debug)]
+pub struct BadValue {
+    /// The flag as clap shows it, e.g. `--device <DEV>`.
+    pub flag: &'static str,
+    pub value: String,
+    /// Why, with the choices there are.
+    pub reason: String,
+}
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid value '{}' for '{}': {}",
+            self.value, self.flag, self.reason
+        )
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// The flag an output device error is about, when the user's value is what is wrong
+/// (not the machine): the device, host, rate or buffer asked for.
+pub fn device_flag_error(error: &CpalError, options: &OutputOptions) -> Option<BadValue> {
+    let (flag, value) = match error {
+        CpalError::UnknownHost { name, .. } => (HOST_FLAG, name.clone()),
+        CpalError::UnknownDevice { wanted, .. } | CpalError::AmbiguousDevice { wanted, .. } => {
+            (DEVICE_FLAG, wanted.clone())
+        }
+        CpalError::UnsupportedRate { rate, .. } => (RATE_FLAG, rate.to_string()),
+        CpalError::BufferOutOfRange { buffer, .. } => {
+            // `bench dsp` measures several sizes: name the flag it was given by.
+            let flag = if options.buffer.is_some() {
+                BUFFER_FLAG
+            } else {
+                BUFFERS_FLAG
+            };
+            (flag, buffer.to_string())
+        }
+        _ => return None,
+    };
+    Some(BadValue {
+        flag,
+        value,
+        reason: error.to_string(),
+    })
+}
+
+/// `--host`: "jack" (ascenseur's own JACK client) or one of the hosts cpal was built with
+/// on this platform, by name, in any case.
+fn audio_hosts() -> PossibleValuesParser {
+    let mut hosts = vec![PossibleValue::new("jack").help("ascenseur's own JACK client")];
+    for id in cpal::ALL_HOSTS {
+        // cpal's JACK host is reached through ascenseur's own: one "jack".
+        if id.name().eq_ignore_ascii_case("jack") {
+            continue;
+        }
+        // The names are few and live as long as the process: lower case reads as typed.
+        let name: &'static str = id.name().to_ascii_lowercase().leak();
+        hosts.push(PossibleValue::new(name));
+    }
+    PossibleValuesParser::new(hosts)
+}
+
+/// A whole number within `range` (frames, Hz, bars, notes…), negative numbers included
+/// so that `-1` is refused as a value rather than taken for a flag.
+pub fn whole_number<T>(range: RangeInclusive<u64>) -> RangedU64ValueParser<T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    RangedU64ValueParser::<T>::new().range(range)
+}
+
+/// A name that is not empty or blank (a device, a port, a client name).
+pub fn non_blank(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("give a name, an index or a part of a name".into())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+/// A built-in or user preset by name, or a preset file by path: loaded and validated now,
+/// so that a preset that does not exist is refused with the list of those that do.
+pub fn preset_arg(name_or_path: &str) -> Result<Preset, String> {
+    preset::find(name_or_path).map_err(|error| error.to_string())
+}
+
+/// `--seed`: any unsigned 64-bit number.
+pub fn seed_arg(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("use a whole number from 0 to {}", u64::MAX))
+}
+
+/// Seconds, more than 0 and at most an hour.
+pub fn seconds_arg(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        _ => Err("use a number of seconds more than 0 and at most 3600".into()),
     }
 }

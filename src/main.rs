@@ -51,32 +51,31 @@ enum Command {
 #[derive(clap::Args, Debug)]
 struct PlayArgs {
     /// Preset name (see `ascenseur presets`) or path to a preset file.
-    #[arg(default_value = "generique")]
-    preset: String,
+    #[arg(default_value = "generique", value_parser = commands::preset_arg)]
+    preset: preset::Preset,
     /// Run without the console: status lines on stderr; stop with Ctrl-C or SIGTERM.
     #[arg(long)]
     headless: bool,
     #[command(flatten)]
     device: commands::DeviceArgs,
     /// Frames per audio callback (default: 128, within the device's range).
-    #[arg(long)]
+    #[arg(long, value_name = "FRAMES", value_parser = commands::whole_number::<u32>(commands::BUFFER_FRAMES), allow_negative_numbers = true)]
     buffer: Option<u32>,
     /// Do not connect the outputs to the system playback ports or physical MIDI
     /// outputs to the input.
     #[arg(long)]
     no_connect: bool,
     /// JACK client name.
-    #[arg(long, default_value = "ascenseur")]
+    #[arg(long, default_value = "ascenseur", value_parser = jack_client_name)]
     client_name: String,
     /// The MIDI input to play from: its name, its index in the list of MIDI inputs, or a
     /// unique part of its name; reconnected when it comes back (default: every hardware
     /// MIDI input, as they come and go).
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = commands::non_blank)]
     midi: Option<String>,
-    /// When MIDI keyboard notes sound: "immediate" (lowest latency, up to a block of
-    /// jitter) or "stable" (constant latency, one block more).
-    #[arg(long, value_name = "TIMING", default_value = "immediate", value_parser = MidiTiming::parse)]
-    midi_timing: MidiTiming,
+    /// When MIDI keyboard notes sound.
+    #[arg(long, value_name = "TIMING", value_enum, default_value_t = MidiTimingArg::Immediate)]
+    midi_timing: MidiTimingArg,
     /// Do not create the virtual MIDI input "ascenseur:in" that other programs can play
     /// into.
     #[arg(long)]
@@ -85,15 +84,40 @@ struct PlayArgs {
     band: BandArgs,
 }
 
-impl PlayArgs {
-    /// Which MIDI inputs to connect, from `--midi`.
-    fn midi_ports(&self) -> anyhow::Result<PortSelection> {
-        match self.midi.as_deref() {
-            None => Ok(PortSelection::AllHardware),
-            Some(name) if name.trim().is_empty() => anyhow::bail!(
-                "bad --midi '{name}': give a MIDI input's name, index or part of its name"
-            ),
-            Some(name) => Ok(PortSelection::Named(name.to_string())),
+/// `--midi-timing`: the choices of [`MidiTiming`], as clap lists them.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MidiTimingArg {
+    /// At the start of the next audio block: the lowest latency, up to a block of jitter.
+    Immediate,
+    /// At its own time one block later: a constant latency, no jitter.
+    Stable,
+}
+
+impl From<MidiTimingArg> for MidiTiming {
+    fn from(timing: MidiTimingArg) -> MidiTiming {
+        match timing {
+            MidiTimingArg::Immediate => MidiTiming::Immediate,
+            MidiTimingArg::Stable => MidiTiming::Stable,
+        }
+    }
+}
+
+/// A player `--mute` leaves out: the choices of [`ascenseur::band::Player`], as clap
+/// lists them.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum PlayerArg {
+    Bass,
+    Drums,
+    Piano,
+}
+
+impl From<PlayerArg> for ascenseur::band::Player {
+    fn from(player: PlayerArg) -> Self {
+        use ascenseur::band::Player;
+        match player {
+            PlayerArg::Bass => Player::Bass,
+            PlayerArg::Drums => Player::Drums,
+            PlayerArg::Piano => Player::Piano,
         }
     }
 }
@@ -102,40 +126,89 @@ impl PlayArgs {
 #[derive(clap::Args, Debug)]
 struct BandArgs {
     /// Seed for the band's choices: the same seed gives the same lines.
-    #[arg(long, default_value_t = 1957)]
+    #[arg(long, default_value_t = 1957, value_parser = commands::seed_arg, allow_negative_numbers = true)]
     seed: u64,
     /// Tempo in BPM (default: the preset's).
-    #[arg(long)]
+    #[arg(long, value_name = "BPM", value_parser = tempo_arg, allow_negative_numbers = true)]
     tempo: Option<f32>,
     /// Transpose to this key, e.g. "Eb" or "E minor".
-    #[arg(long)]
-    key: Option<String>,
-    /// Players to leave out, comma-separated: bass,drums,piano.
-    #[arg(long, default_value = "")]
-    mute: String,
+    #[arg(long, value_parser = key_arg)]
+    key: Option<ascenseur::theory::Key>,
+    /// Players to leave out, comma-separated.
+    #[arg(long, value_name = "PLAYERS", value_enum, value_delimiter = ',')]
+    mute: Vec<PlayerArg>,
+}
+
+impl BandArgs {
+    fn muted(&self) -> Vec<ascenseur::band::Player> {
+        self.mute.iter().map(|&p| p.into()).collect()
+    }
 }
 
 #[derive(clap::Args, Debug)]
 struct RenderArgs {
     /// Preset name (see `ascenseur presets`) or path to a preset file.
-    preset: String,
+    #[arg(value_parser = commands::preset_arg)]
+    preset: preset::Preset,
     /// Output WAV file.
     #[arg(short, long)]
     output: PathBuf,
     /// Bars to render (default: one pass of the form, or the length of --input).
-    #[arg(long)]
+    #[arg(long, value_parser = commands::whole_number::<u32>(1..=10_000), allow_negative_numbers = true)]
     bars: Option<u32>,
     /// Frames per engine block (does not change the result).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, value_name = "FRAMES", default_value_t = 256, value_parser = commands::whole_number::<usize>(1..=8192), allow_negative_numbers = true)]
     block: usize,
     /// Also write bass.wav, drums.wav, piano.wav and lead.wav into this directory.
     #[arg(long)]
     stems: Option<PathBuf>,
     /// A Standard MIDI File to play through the lead voice over the band.
-    #[arg(long)]
+    #[arg(long, value_parser = midi_file_arg)]
     input: Option<PathBuf>,
     #[command(flatten)]
     band: BandArgs,
+}
+
+/// `--tempo`: beats per minute within the presets' range ([`preset::TEMPO_RANGE`]).
+fn tempo_arg(text: &str) -> Result<f32, String> {
+    let range = preset::TEMPO_RANGE;
+    let outside = || format!("use {} to {} BPM", range.start(), range.end());
+    // NaN and the infinities parse as floats; `contains` refuses them with the rest.
+    let bpm: f32 = text.trim().parse().map_err(|_| outside())?;
+    if range.contains(&bpm) {
+        Ok(bpm)
+    } else {
+        Err(outside())
+    }
+}
+
+/// `--key`: a key [`Key::parse`] understands ("Eb", "E minor"), spelled as typed.
+///
+/// [`Key::parse`]: ascenseur::theory::Key::parse
+fn key_arg(text: &str) -> Result<ascenseur::theory::Key, String> {
+    ascenseur::theory::Key::parse(text).map_err(|error| error.to_string())
+}
+
+/// `--input`: a Standard MIDI File that can be read and played, checked before rendering.
+fn midi_file_arg(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    render::midi_file::read(&path, render::RENDER_RATE as f32)
+        .map(|_| path)
+        .map_err(|error| error.to_string())
+}
+
+/// `--client-name`: a name a JACK server accepts for a client (its ports are named
+/// `NAME:port`, so no colon).
+fn jack_client_name(text: &str) -> Result<String, String> {
+    // JACK's limit, its terminating NUL included, is 64 bytes.
+    const MAX_BYTES: usize = 63;
+    if text.trim().is_empty() || text.contains(':') || text.len() > MAX_BYTES {
+        Err(format!(
+            "use 1 to {MAX_BYTES} bytes without a colon (JACK names ports CLIENT:PORT)"
+        ))
+    } else {
+        Ok(text.to_string())
+    }
 }
 
 fn main() -> ExitCode {
@@ -157,38 +230,59 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // A bad preset is the user's input, not a failure of the program: exit 2.
-            let code = error
-                .chain()
-                .find_map(|e| {
-                    e.downcast_ref::<PresetError>()
-                        .map(|p| p.exit_code())
-                        .or_else(|| match e.downcast_ref::<RenderError>() {
-                            Some(RenderError::Preset(p)) => Some(p.exit_code()),
-                            _ => None,
-                        })
-                })
-                .unwrap_or(1);
             eprintln!("error: {}", describe_error(&error));
-            ExitCode::from(code as u8)
+            ExitCode::from(exit_code(&error))
         }
     }
 }
 
+/// 2 when what the user gave is wrong (a value found bad only after start-up, an invalid
+/// preset file), as for the values clap refuses; 1 when the machine failed us.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    error
+        .chain()
+        .find_map(|cause| {
+            if cause.is::<commands::BadValue>() {
+                return Some(2);
+            }
+            let preset = cause.downcast_ref::<PresetError>().or_else(|| {
+                // Transparent: the chain goes past the preset error inside.
+                match cause.downcast_ref::<RenderError>() {
+                    Some(RenderError::Preset(p)) => Some(p),
+                    _ => None,
+                }
+            });
+            preset.map(|p| u8::try_from(p.exit_code()).unwrap_or(1))
+        })
+        .unwrap_or(1)
+}
+
+/// The flag a MIDI input error is about, when the port asked for is what is wrong.
+fn midi_flag_error(
+    error: &ascenseur::io::midi_input::MidiInputError,
+) -> Option<commands::BadValue> {
+    use ascenseur::io::midi_input::MidiInputError;
+    match error {
+        MidiInputError::PortNotFound { name, .. } | MidiInputError::AmbiguousPort { name, .. } => {
+            Some(commands::BadValue {
+                flag: commands::MIDI_FLAG,
+                value: name.clone(),
+                reason: error.to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
 fn render_command(args: RenderArgs) -> anyhow::Result<()> {
-    let preset = preset::find(&args.preset)?;
+    let preset = args.preset;
     let options = RenderOptions {
         bars: args.bars,
         seed: args.band.seed,
         tempo: args.band.tempo,
-        key: args
-            .band
-            .key
-            .as_deref()
-            .map(ascenseur::theory::Key::parse)
-            .transpose()?,
+        key: args.band.key,
         block: args.block,
-        mute: render::parse_mute(&args.band.mute)?,
+        mute: args.band.muted(),
         input: args.input,
     };
     let bar = indicatif::ProgressBar::new(0);
@@ -301,19 +395,16 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     } else {
         ascenseur::live::AudioHost::Device(args.device.output_options(args.buffer))
     };
-    let midi_selection = args.midi_ports()?;
-    let preset = preset::find(&args.preset)?;
-    let key = args
-        .band
-        .key
-        .as_deref()
-        .map(ascenseur::theory::Key::parse)
-        .transpose()?;
-    let (presets, index) = presets_from(preset);
-    let performance = ascenseur::live::Performance::new(presets, index, key, args.band.tempo)?
-        .with_mute(&render::parse_mute(&args.band.mute)?)
-        // At the console the space bar starts the band after a bar of clicks.
-        .with_count_in(!args.headless);
+    let midi_selection = match &args.midi {
+        None => PortSelection::AllHardware,
+        Some(name) => PortSelection::Named(name.clone()),
+    };
+    let (presets, index) = presets_from(args.preset);
+    let performance =
+        ascenseur::live::Performance::new(presets, index, args.band.key, args.band.tempo)?
+            .with_mute(&args.band.muted())
+            // At the console the space bar starts the band after a bar of clicks.
+            .with_count_in(!args.headless);
     let settings = ascenseur::live::SessionSettings {
         seed: args.band.seed,
         host,
@@ -326,25 +417,42 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
             .context("installing the Ctrl-C / SIGTERM handler")?;
     }
-    let on_device = matches!(settings.host, ascenseur::live::AudioHost::Device(_));
-    let mut session = ascenseur::live::Session::start(settings, performance).with_context(|| {
-        if on_device {
-            "no audio output to play on (`ascenseur devices` lists hosts and devices; with a JACK server running, use --host jack)"
-        } else {
-            "cannot play on JACK"
+    let device = match &settings.host {
+        ascenseur::live::AudioHost::Device(options) => Some(options.clone()),
+        ascenseur::live::AudioHost::Jack | ascenseur::live::AudioHost::Manual(_) => None,
+    };
+    let mut session = match ascenseur::live::Session::start(settings, performance) {
+        Ok(session) => session,
+        Err(error) => {
+            let bad_value = match (&error, &device) {
+                (ascenseur::live::LiveError::Device(cpal), Some(options)) => {
+                    commands::device_flag_error(cpal, options)
+                }
+                _ => None,
+            };
+            return Err(match (bad_value, device) {
+                (Some(bad_value), _) => bad_value.into(),
+                (None, Some(_)) => anyhow::Error::new(error).context(
+                    "no audio output to play on (`ascenseur devices` lists hosts and devices; with a JACK server running, use --host jack)",
+                ),
+                (None, None) => anyhow::Error::new(error).context("cannot play on JACK"),
+            });
         }
-    })?;
+    };
     let midi = MidiInputs::start(
         midi_selection,
         std::sync::Arc::clone(session.live_input()),
-        args.midi_timing,
+        args.midi_timing.into(),
         !args.no_virtual_port,
     );
     let midi = match midi {
         Ok(midi) => midi,
         Err(error) => {
             session.stop();
-            return Err(error.into());
+            return Err(match midi_flag_error(&error) {
+                Some(bad_value) => bad_value.into(),
+                None => error.into(),
+            });
         }
     };
     if args.headless {
@@ -412,4 +520,78 @@ fn describe_error(error: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The flag of a value found bad after start-up reads as clap writes that flag in
+    /// the errors it reports itself.
+    #[test]
+    fn flags_named_after_start_up_are_spelled_as_clap_spells_them() {
+        let mut cli = Cli::command();
+        // Arguments display as in errors once the command is built, as parsing does.
+        cli.build();
+        let spelled = |path: &[&str], long: &str| {
+            let mut command = &cli;
+            for name in path {
+                command = command
+                    .find_subcommand(name)
+                    .unwrap_or_else(|| panic!("no subcommand {name}"));
+            }
+            command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("no --{long} in {path:?}"))
+                .to_string()
+        };
+        assert_eq!(spelled(&["play"], "host"), commands::HOST_FLAG);
+        assert_eq!(spelled(&["play"], "device"), commands::DEVICE_FLAG);
+        assert_eq!(spelled(&["play"], "rate"), commands::RATE_FLAG);
+        assert_eq!(spelled(&["play"], "buffer"), commands::BUFFER_FLAG);
+        assert_eq!(spelled(&["play"], "midi"), commands::MIDI_FLAG);
+        assert_eq!(spelled(&["bench", "dsp"], "device"), commands::DEVICE_FLAG);
+        assert_eq!(
+            spelled(&["bench", "dsp"], "buffers"),
+            commands::BUFFERS_FLAG
+        );
+        assert_eq!(
+            spelled(&["bench", "roundtrip"], "playback"),
+            commands::PLAYBACK_FLAG
+        );
+        assert_eq!(
+            spelled(&["bench", "roundtrip"], "capture"),
+            commands::CAPTURE_FLAG
+        );
+    }
+
+    #[test]
+    fn a_midi_port_that_is_not_there_is_a_bad_value_with_the_choices() {
+        let error = ascenseur::io::midi_input::MidiInputError::PortNotFound {
+            name: "Oxygen".into(),
+            available: vec!["Keystation 49 MIDI 1".into()],
+        };
+        let error = anyhow::Error::from(midi_flag_error(&error).expect("a bad --midi value"));
+        assert_eq!(exit_code(&error), 2);
+        let text = describe_error(&error);
+        assert!(
+            text.starts_with("invalid value 'Oxygen' for '--midi <PORT>': "),
+            "{text}"
+        );
+        assert!(text.contains("Keystation 49 MIDI 1"), "{text}");
+    }
+
+    #[test]
+    fn midi_unavailable_is_not_the_users_fault() {
+        let error = ascenseur::io::midi_input::MidiInputError::Unavailable("no sequencer".into());
+        assert!(midi_flag_error(&error).is_none());
+        assert_eq!(exit_code(&anyhow::Error::from(error)), 1);
+    }
 }

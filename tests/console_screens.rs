@@ -1,7 +1,9 @@
 //! The console's screens drawn into ratatui's `TestBackend` from fixed telemetry (no
 //! clock, no engine, no terminal), compared with the expected screens in
-//! `tests/screens/`. `UPDATE_SCREENS=1 cargo test --test console_screens` rewrites them
-//! after a deliberate change; review the diff.
+//! `tests/screens/`. A screen that differs, or has no expected file, fails. Writing the
+//! expected screens is a deliberate act: `UPDATE_SCREENS=1 cargo test --release --test
+//! console_screens` writes them all after a change to the console (or for a new screen);
+//! review the diff and commit the files.
 //!
 //! Also: the console state fed a telemetry stream recorded from the engine itself, checked
 //! at the moments the chord, the mode, the count-down and the note colours must change.
@@ -131,11 +133,17 @@ fn check(name: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/screens")
         .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_SCREENS").is_some() || !path.exists() {
+    if std::env::var_os("UPDATE_SCREENS").is_some() {
         std::fs::write(&path, actual).expect("write expected screen");
         return;
     }
-    let expected = std::fs::read_to_string(&path).expect("expected screen");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "no expected screen {name} ({}: {error}); if this one is right, write it with \
+             UPDATE_SCREENS=1 cargo test --release --test console_screens:\n{actual}",
+            path.display()
+        )
+    });
     assert!(
         expected == actual,
         "screen {name} differs from {}:\n--- expected\n{expected}\n--- actual\n{actual}",

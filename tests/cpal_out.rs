@@ -2,11 +2,13 @@
 //! (dummy driver, paced like a sound card): the band is heard by a probe client at the
 //! level an offline render has, at the server's rate and period; a server that goes
 //! away is reported as a lost device, and the driver opens again when it is back. Option
-//! errors name the bad value and list the choices.
+//! errors name the bad value and list the choices (on ALSA, whose "null" device is always
+//! there).
 //!
-//! One test function runs every scenario in turn: the scenarios point this process's
-//! JACK clients at their server through the environment, which must not change while
-//! other threads read it.
+//! One scenario at a time (see `OneAtATime`): the scenarios point this process's JACK
+//! clients at their server through the environment, which must not change while other
+//! threads read it. Without `jackd` the JACK scenarios are reported as skipped, except
+//! under `CI=true`, where they fail.
 
 #[path = "support/jack_server.rs"]
 mod jack_server;
@@ -15,7 +17,7 @@ use ascenseur::band::arrangement_for;
 use ascenseur::engine::{Engine, EngineConfig, EngineController};
 use ascenseur::io::cpal_out::{self, CpalSession, OutputOptions};
 use ascenseur::io::live_input::LiveInput;
-use jack_server::{JackServer, jack_available};
+use jack_server::{JackServer, OneAtATime, jack_scenario, one_at_a_time};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,25 +25,33 @@ const SERVER: &str = "asc-audio-cpal";
 /// Seconds of band the probe records before judging the level.
 const LISTEN_SECONDS: f64 = 3.0;
 
-#[test]
-fn cpal_output_end_to_end() {
-    options_name_the_bad_value_and_list_the_choices();
-    if !jack_available() {
-        return;
-    }
-    // SAFETY: this test binary runs a single test, so no other thread reads the environment.
-    unsafe {
-        std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
-        std::env::set_var("JACK_NO_START_SERVER", "1");
-    }
-    let mut server = JackServer::start(SERVER);
-    devices_lists_the_jack_output_at_the_servers_rate_and_period(&server);
-    jack_options_outside_the_servers_settings_are_refused();
-    let offline = offline_band_level();
-    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
+/// This scenario's server, with this process's JACK clients pointed at it.
+fn start_server(scenario: &OneAtATime) -> JackServer {
+    scenario.clients_use(SERVER);
+    JackServer::start(SERVER)
+}
 
-    // The server stops: the driver says the device is lost, and letting go of it neither
-    // hangs nor panics.
+#[test]
+fn the_band_is_heard_at_the_servers_rate_and_period() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = start_server(&scenario);
+    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline_band_level());
+    stop_within(session, Duration::from_secs(5));
+}
+
+/// The server stops: the driver says the device is lost, and letting go of it neither
+/// hangs nor panics.
+#[test]
+fn a_stopped_server_is_reported_as_a_lost_device_and_let_go_of() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let mut server = start_server(&scenario);
+    let session = play_the_band_on_jack();
+    let started = wait_until(Duration::from_secs(5), || session.observed_frames());
+    assert!(started.is_some(), "no callbacks: {}", session.describe());
     server.stop();
     let lost_within = wait_until(Duration::from_secs(5), || session.status.is_lost());
     assert!(
@@ -54,21 +64,50 @@ fn cpal_output_end_to_end() {
         session.last_error()
     );
     stop_within(session, Duration::from_secs(5));
+}
 
-    // Back again: open + start as at first.
-    let server = JackServer::start(SERVER);
-    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline);
+/// Back again: open + start as at first, and the band is heard as before.
+#[test]
+fn the_driver_opens_again_when_the_server_is_back() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let mut server = start_server(&scenario);
+    let session = play_the_band_on_jack();
+    server.stop();
+    let lost = wait_until(Duration::from_secs(5), || session.status.is_lost());
+    assert!(
+        lost.is_some(),
+        "the stopped server was not reported as lost"
+    );
     stop_within(session, Duration::from_secs(5));
 
-    let server = a_session_on_a_device_resumes_where_it_was_when_the_device_returns(server);
-    a_round_trip_through_devices_finds_every_burst(&server);
+    let server = start_server(&scenario);
+    let session = band_is_heard_at_the_servers_rate_and_period(&server, offline_band_level());
+    stop_within(session, Duration::from_secs(5));
+}
+
+/// Open cpal's default JACK output and start the band on it.
+fn play_the_band_on_jack() -> CpalSession {
+    let prepared = cpal_out::open(&OutputOptions {
+        host: Some("jack".into()),
+        ..OutputOptions::default()
+    })
+    .expect("open cpal's JACK output");
+    let (engine, _controller) = band(prepared.sample_rate());
+    prepared.start(engine, None).expect("start the stream")
 }
 
 /// `bench roundtrip` on a desktop host: cpal's JACK output looped into cpal's JACK input
 /// inside the graph (a cable, for this machine). Two clients in one cycle: the signal
 /// comes back in the same period, so the figure is small, and steady.
-fn a_round_trip_through_devices_finds_every_burst(_server: &JackServer) {
+#[test]
+fn a_round_trip_through_devices_finds_every_burst() {
     use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let _server = start_server(&scenario);
     let pid = std::process::id();
     let patch = std::thread::spawn(move || {
         let (client, _) =
@@ -118,10 +157,13 @@ fn a_round_trip_through_devices_finds_every_burst(_server: &JackServer) {
 
 /// What `play` does on a desktop device: the session notices the loss, retries every
 /// second, and picks the form up at the next bar with the player's tempo.
-fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
-    mut server: JackServer,
-) -> JackServer {
+#[test]
+fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns() {
     use ascenseur::live::{AudioHost, Intent, Notice, Performance, Session, SessionSettings};
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let mut server = start_server(&scenario);
     let preset = ascenseur::preset::find("generique").unwrap();
     let settings = SessionSettings {
         seed: 1957,
@@ -169,7 +211,7 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
     );
     assert!(session.driver().is_none());
     let at_loss = *session.telemetry().unwrap();
-    let server = JackServer::start(SERVER);
+    let _server = start_server(&scenario);
     let resumed = poll_until(&mut session, Duration::from_secs(5), &|n| {
         matches!(n, Notice::Resumed { .. })
     })
@@ -200,7 +242,6 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns(
         std::thread::sleep(Duration::from_millis(20));
     }
     session.stop();
-    server
 }
 
 fn band(sample_rate: u32) -> (Engine, EngineController) {
@@ -235,7 +276,23 @@ fn offline_band_level() -> f64 {
     rms_dbfs(&left)
 }
 
-fn options_name_the_bad_value_and_list_the_choices() {
+/// cpal's ALSA host with the device, rate and buffer asked for.
+fn alsa(
+    device: &str,
+    rate: Option<u32>,
+    buffer: Option<u32>,
+) -> Result<cpal_out::PreparedOutput, cpal_out::CpalError> {
+    cpal_out::open(&OutputOptions {
+        host: Some("ALSA".into()),
+        device: Some(device.into()),
+        rate,
+        buffer,
+    })
+}
+
+#[test]
+fn an_unknown_host_is_refused_with_the_list_of_hosts() {
+    let _scenario = one_at_a_time();
     let error = cpal_out::open(&OutputOptions {
         host: Some("nosuchhost".into()),
         ..OutputOptions::default()
@@ -245,16 +302,11 @@ fn options_name_the_bad_value_and_list_the_choices() {
     .to_string();
     assert!(error.contains("'nosuchhost'"), "{error}");
     assert!(error.contains("alsa"), "{error}");
+}
 
-    // ALSA always has its "null" device, sound card or not.
-    let alsa = |device: &str, rate: Option<u32>, buffer: Option<u32>| {
-        cpal_out::open(&OutputOptions {
-            host: Some("ALSA".into()),
-            device: Some(device.into()),
-            rate,
-            buffer,
-        })
-    };
+#[test]
+fn an_unknown_device_is_refused_with_the_list_of_devices() {
+    let _scenario = one_at_a_time();
     match alsa("nosuchdevice", None, None) {
         Err(error) => {
             let error = error.to_string();
@@ -266,10 +318,20 @@ fn options_name_the_bad_value_and_list_the_choices() {
         }
         Ok(_) => panic!("an unknown device was accepted"),
     }
+}
+
+#[test]
+fn a_device_index_past_the_list_is_refused() {
+    let _scenario = one_at_a_time();
     match alsa("999", None, None) {
         Err(error) => assert!(error.to_string().contains("'999'"), "{error}"),
         Ok(_) => panic!("an index past the list was accepted"),
     }
+}
+
+#[test]
+fn a_zero_buffer_is_refused_with_the_devices_range() {
+    let _scenario = one_at_a_time();
     match alsa("null", None, Some(0)) {
         Err(error) => {
             let error = error.to_string();
@@ -278,7 +340,12 @@ fn options_name_the_bad_value_and_list_the_choices() {
         }
         Ok(_) => panic!("a zero buffer was accepted"),
     }
-    // The null device plays (and discards) at any rate: the conversion path runs too.
+}
+
+/// The null device plays (and discards) at any rate: the conversion path runs too.
+#[test]
+fn the_alsa_null_device_plays_the_band_at_the_rate_and_buffer_asked_for() {
+    let _scenario = one_at_a_time();
     let prepared = alsa("null", Some(44_100), Some(256)).expect("ALSA null device");
     assert_eq!(prepared.sample_rate(), 44_100);
     assert_eq!(prepared.requested_buffer(), Some(256));
@@ -303,7 +370,12 @@ fn options_name_the_bad_value_and_list_the_choices() {
     stop_within(session, Duration::from_secs(5));
 }
 
-fn devices_lists_the_jack_output_at_the_servers_rate_and_period(server: &JackServer) {
+#[test]
+fn devices_lists_the_jack_output_at_the_servers_rate_and_period() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = start_server(&scenario);
     let output = server
         .command(env!("CARGO_BIN_EXE_ascenseur"))
         .args(["devices", "--json"])
@@ -324,15 +396,25 @@ fn devices_lists_the_jack_output_at_the_servers_rate_and_period(server: &JackSer
     assert_eq!(device["ascenseur_would_use"]["channels"], 2, "{jack}");
 }
 
-fn jack_options_outside_the_servers_settings_are_refused() {
-    let jack = |rate: Option<u32>, buffer: Option<u32>| {
-        cpal_out::open(&OutputOptions {
-            host: Some("jack".into()),
-            device: None,
-            rate,
-            buffer,
-        })
+/// cpal's JACK host with the rate and buffer asked for.
+fn jack(
+    rate: Option<u32>,
+    buffer: Option<u32>,
+) -> Result<cpal_out::PreparedOutput, cpal_out::CpalError> {
+    cpal_out::open(&OutputOptions {
+        host: Some("jack".into()),
+        device: None,
+        rate,
+        buffer,
+    })
+}
+
+#[test]
+fn a_buffer_other_than_the_servers_period_is_refused_with_the_period() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
     };
+    let _server = start_server(&scenario);
     let error = jack(None, Some(1024))
         .err()
         .expect("buffer 1024")
@@ -341,6 +423,14 @@ fn jack_options_outside_the_servers_settings_are_refused() {
         error.contains("1024") && error.contains("64 to 64"),
         "{error}"
     );
+}
+
+#[test]
+fn a_rate_other_than_the_servers_is_refused_with_the_servers() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let _server = start_server(&scenario);
     let error = jack(Some(44_100), None)
         .err()
         .expect("rate 44100")
@@ -349,6 +439,14 @@ fn jack_options_outside_the_servers_settings_are_refused() {
         error.contains("44100") && error.contains("48000 Hz"),
         "{error}"
     );
+}
+
+#[test]
+fn a_jack_device_that_is_not_there_is_refused_with_the_list() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let _server = start_server(&scenario);
     let error = cpal_out::open(&OutputOptions {
         host: Some("jack".into()),
         device: Some("speakers".into()),
@@ -529,12 +627,16 @@ impl<T> Truthy for Option<T> {
 /// Stop `session` on another thread and require it to finish, without a panic, in time.
 fn stop_within(session: CpalSession, timeout: Duration) {
     let (done, finished) = std::sync::mpsc::channel();
+    let started = Instant::now();
     std::thread::spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.stop()));
         let _ = done.send(result.is_ok());
     });
     match finished.recv_timeout(timeout) {
-        Ok(true) => {}
+        Ok(true) => eprintln!(
+            "session stopped in {:.0} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        ),
         Ok(false) => panic!("stopping the session panicked"),
         Err(_) => panic!("stopping the session hung for more than {timeout:?}"),
     }

@@ -69,7 +69,7 @@ fn a_note_sounds_at_its_frame_inside_a_block() {
 }
 
 #[test]
-fn all_notes_off_and_sustain_leave_nothing_hanging() {
+fn the_sustain_pedal_holds_notes_and_lets_them_go_when_it_comes_up() {
     let (mut engine, mut controller) = Engine::lead_only();
     let mut play = |frame, event| controller.play(TimedInput { frame, event }).unwrap();
     play(0, InputEvent::Sustain(true));
@@ -93,10 +93,14 @@ fn all_notes_off_and_sustain_leave_nothing_hanging() {
         rms_dbfs(&after[24_000..]) < -90.0,
         "notes still sound after the pedal came up"
     );
+}
 
+#[test]
+fn all_notes_off_leaves_nothing_hanging() {
+    let (mut engine, mut controller) = Engine::lead_only();
     controller
         .play(TimedInput {
-            frame: 72_000,
+            frame: 0,
             event: InputEvent::NoteOn {
                 key: 60,
                 velocity: 0.8,
@@ -105,7 +109,7 @@ fn all_notes_off_and_sustain_leave_nothing_hanging() {
         .unwrap();
     controller
         .play(TimedInput {
-            frame: 80_000,
+            frame: 8_000,
             event: InputEvent::AllNotesOff,
         })
         .unwrap();
@@ -117,9 +121,8 @@ fn all_notes_off_and_sustain_leave_nothing_hanging() {
     );
 }
 
-#[test]
-fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
-    let (mut engine, mut controller) = Engine::lead_only();
+/// Fill the input ring three times over at frame 0: how many events it refused.
+fn flood(controller: &mut ascenseur::engine::EngineController) -> usize {
     let mut refused = 0;
     for i in 0..3 * INPUT_CAPACITY {
         let event = if i % 2 == 0 {
@@ -136,6 +139,13 @@ fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
             refused += 1;
         }
     }
+    refused
+}
+
+#[test]
+fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
+    let (mut engine, mut controller) = Engine::lead_only();
+    let refused = flood(&mut controller);
     assert_eq!(
         refused,
         2 * INPUT_CAPACITY,
@@ -144,6 +154,13 @@ fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
     render_lead(&mut engine, 256, 256);
     let telemetry = controller.latest_telemetry().expect("telemetry");
     assert_eq!(telemetry.notes_played, INPUT_CAPACITY as u64 / 2);
+}
+
+#[test]
+fn all_sound_off_silences_a_flood_at_once() {
+    let (mut engine, mut controller) = Engine::lead_only();
+    flood(&mut controller);
+    render_lead(&mut engine, 256, 256);
     controller
         .play(TimedInput {
             frame: 0,
@@ -157,29 +174,38 @@ fn a_flood_of_input_is_dropped_and_counted_never_waited_for() {
     );
 }
 
-#[test]
-fn commands_change_tempo_at_the_bar_line_and_mute_players() {
+/// Florence with `command` sent before the first block, played for 6 s: the last
+/// telemetry.
+fn florence_after(command: Command) -> ascenseur::engine::Telemetry {
     let preset = preset::find("florence-sur-les-champs-elysees").unwrap();
     let arrangement = Arrangement::new(&preset, None).unwrap();
     let (mut engine, mut controller) = Engine::new(EngineConfig::default(), arrangement);
     let mut out = vec![0.0; 2 * 256];
-    controller.send(Command::SetTempo(180.0)).unwrap();
-    controller
-        .send(Command::SetMute(Player::Drums, true))
-        .unwrap();
+    controller.send(command).unwrap();
     let mut telemetry = None;
     for _ in 0..(48_000 * 6 / 256) {
         engine.process(&mut out);
         // The console drains telemetry every frame; so does this test.
         telemetry = controller.latest_telemetry().or(telemetry);
     }
-    let telemetry = telemetry.unwrap();
+    telemetry.unwrap()
+}
+
+#[test]
+fn a_tempo_command_changes_the_tempo_at_the_bar_line() {
+    let telemetry = florence_after(Command::SetTempo(180.0));
     assert_eq!(telemetry.tempo, 180.0);
-    assert_eq!(telemetry.mute, [false, true, false]);
-    assert_eq!(telemetry.stem_peaks[1], 0.0, "muted drums are silent");
     // The command arrived before the first bar was planned: bars of 4/3 s from the
     // start, so 6 s (minus the last block) is in bar index 4 (0-based).
     assert_eq!(telemetry.position.bar, 4);
+}
+
+#[test]
+fn a_mute_command_silences_that_player_only() {
+    let telemetry = florence_after(Command::SetMute(Player::Drums, true));
+    assert_eq!(telemetry.mute, [false, true, false]);
+    assert_eq!(telemetry.stem_peaks[1], 0.0, "muted drums are silent");
+    assert!(telemetry.stem_peaks[0] > 0.0, "the bass plays on");
 }
 
 #[test]

@@ -2,15 +2,16 @@
 //! instrument as a separate process, driven and recorded by a probe client, compared with
 //! the reference synth `jack_midisine`.
 //!
-//! Each scenario starts its own server under a unique name. Without `jackd` the test is
-//! skipped, except under `CI=true`, where a missing server is a failure.
+//! Each scenario starts its own server under a unique name, one scenario at a time.
+//! Without `jackd` (or the JACK client a scenario drives) the test is reported as skipped,
+//! except under `CI=true`, where a missing tool is a failure.
 
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
 use ascenseur::analysis::estimate_pitch;
 use ascenseur::io::latency_probe::{LatencyReport, ProbeOptions, measure};
-use jack_server::{JackServer, Running, jack_available, unique};
+use jack_server::{JackServer, OneAtATime, Running, jack_scenario, unique};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,14 +39,14 @@ fn ascenseur(server: &JackServer, extra: &[&str]) -> Running {
 }
 
 fn probe(
+    scenario: &OneAtATime,
     server: &JackServer,
     midi_target: &str,
     audio_source: &str,
     notes: usize,
 ) -> LatencyReport {
     // The probe is a client of this process: point the library at the test's server.
-    // SAFETY: this test binary runs a single test, so no other thread reads the environment.
-    unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &server.name) };
+    scenario.clients_use(&server.name);
     measure(&ProbeOptions {
         midi_target: midi_target.into(),
         audio_source: audio_source.into(),
@@ -75,18 +76,10 @@ fn summary(name: &str, r: &LatencyReport) -> String {
 }
 
 #[test]
-fn jack_end_to_end() {
-    if !jack_available() {
-        return;
-    }
-    notes_come_out_at_the_right_pitch_at_the_reference_latency();
-    headless_stops_cleanly_on_sigterm();
-    sound_resumes_after_the_server_is_killed_and_restarted();
-    a_flood_of_midi_leaves_no_stuck_note();
-    bench_midi_latency_reports_json();
-}
-
 fn bench_midi_latency_reports_json() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
     let server = JackServer::start(&unique("bench"));
     let output = server
         .command(env!("CARGO_BIN_EXE_ascenseur"))
@@ -150,10 +143,14 @@ impl jack::ProcessHandler for Flood {
     }
 }
 
+#[test]
 fn a_flood_of_midi_leaves_no_stuck_note() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
     let server = JackServer::start(&unique("flood"));
     let instrument = ascenseur(&server, &[]);
-    let meter = Meter::listen(&server, "ascenseur:out_l");
+    let meter = Meter::listen(&scenario, &server, "ascenseur:out_l");
     let (client, _) =
         jack::Client::new("flood", jack::ClientOptions::NO_START_SERVER).expect("flood client");
     let out = client
@@ -230,9 +227,8 @@ impl jack::ProcessHandler for Loudness {
 }
 
 impl Meter {
-    fn listen(server: &JackServer, source: &str) -> Meter {
-        // SAFETY: this test binary runs a single test, so no other thread reads the environment.
-        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &server.name) };
+    fn listen(scenario: &OneAtATime, server: &JackServer, source: &str) -> Meter {
+        scenario.clients_use(&server.name);
         let (client, _) =
             jack::Client::new("meter", jack::ClientOptions::NO_START_SERVER).expect("meter client");
         let input = client
@@ -266,7 +262,11 @@ impl Meter {
     }
 }
 
+#[test]
 fn sound_resumes_after_the_server_is_killed_and_restarted() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
     let name = unique("restart");
     let mut server = JackServer::start(&name);
     let instrument = server
@@ -278,7 +278,7 @@ fn sound_resumes_after_the_server_is_killed_and_restarted() {
         .expect("start ascenseur");
     let mut instrument = Running(instrument);
     server.wait_for_port("ascenseur:out_l", Duration::from_secs(10));
-    let meter = Meter::listen(&server, "ascenseur:out_l");
+    let meter = Meter::listen(&scenario, &server, "ascenseur:out_l");
     assert!(
         meter.wait_for_sound(Duration::from_secs(5)),
         "the band is not sounding"
@@ -299,7 +299,7 @@ fn sound_resumes_after_the_server_is_killed_and_restarted() {
     let server = JackServer::start(&name);
     let back = Instant::now();
     server.wait_for_port("ascenseur:out_l", Duration::from_secs(5));
-    let meter = Meter::listen(&server, "ascenseur:out_l");
+    let meter = Meter::listen(&scenario, &server, "ascenseur:out_l");
     assert!(
         meter.wait_for_sound(Duration::from_secs(3)),
         "no sound after the server came back"
@@ -317,11 +317,15 @@ fn sound_resumes_after_the_server_is_killed_and_restarted() {
     drop(instrument);
 }
 
+#[test]
 fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
+    let Some(scenario) = jack_scenario(&["jack_midisine"]) else {
+        return;
+    };
     // A non-real-time server on a shared machine sometimes runs a cycle late without
     // calling it an xrun; one more measurement is allowed before judging.
     for attempt in 1..=2 {
-        match measure_latency_against_midisine() {
+        match measure_latency_against_midisine(&scenario) {
             Ok(()) => return,
             Err(failure) if attempt == 1 => {
                 eprintln!("first measurement failed, measuring again:\n{failure}")
@@ -331,10 +335,16 @@ fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
     }
 }
 
-fn measure_latency_against_midisine() -> Result<(), String> {
+fn measure_latency_against_midisine(scenario: &OneAtATime) -> Result<(), String> {
     let server = JackServer::start(&unique("latency"));
     let _instrument = ascenseur(&server, &[]);
-    let ours = probe(&server, "ascenseur:midi_in", "ascenseur:out_l", 16);
+    let ours = probe(
+        scenario,
+        &server,
+        "ascenseur:midi_in",
+        "ascenseur:out_l",
+        16,
+    );
 
     let midisine = Running(
         server
@@ -345,7 +355,13 @@ fn measure_latency_against_midisine() -> Result<(), String> {
             .expect("start jack_midisine"),
     );
     server.wait_for_port("midisine:audio_out", Duration::from_secs(10));
-    let reference = probe(&server, "midisine:midi_in", "midisine:audio_out", 16);
+    let reference = probe(
+        scenario,
+        &server,
+        "midisine:midi_in",
+        "midisine:audio_out",
+        16,
+    );
     drop(midisine);
 
     let report = format!(
@@ -379,7 +395,11 @@ fn measure_latency_against_midisine() -> Result<(), String> {
     Ok(())
 }
 
+#[test]
 fn headless_stops_cleanly_on_sigterm() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
     let server = JackServer::start(&unique("sigterm"));
     let mut instrument = ascenseur(&server, &[]);
     std::thread::sleep(Duration::from_millis(1500));
@@ -400,6 +420,10 @@ fn headless_stops_cleanly_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
+    eprintln!(
+        "stopped {:.2} s after SIGTERM",
+        started.elapsed().as_secs_f64()
+    );
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
     let mut stderr = String::new();
     use std::io::Read;

@@ -2,23 +2,16 @@
 //! server's period through the sizes and puts it back; `bench roundtrip` measures the
 //! same loop as JACK's own `jack_iodelay`.
 //!
-//! Without `jackd` the test is skipped, except under `CI=true`, where it fails.
+//! One scenario at a time, each on its own server. Without `jackd` (or the JACK tool a
+//! scenario compares with) the test is reported as skipped, except under `CI=true`, where
+//! it fails.
 
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
-use jack_server::{JackServer, Running, jack_available, unique};
+use jack_server::{JackServer, Running, jack_scenario, unique};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-#[test]
-fn benches_on_a_jack_server() {
-    if !jack_available() {
-        return;
-    }
-    bench_dsp_measures_each_period_size_and_restores_the_server();
-    bench_roundtrip_measures_what_jack_iodelay_measures();
-}
 
 fn json(output: &std::process::Output) -> serde_json::Value {
     assert!(
@@ -34,7 +27,11 @@ fn json(output: &std::process::Output) -> serde_json::Value {
     })
 }
 
+#[test]
 fn bench_dsp_measures_each_period_size_and_restores_the_server() {
+    let Some(_scenario) = jack_scenario(&["jack_bufsize"]) else {
+        return;
+    };
     let server = JackServer::start(&unique("bench-dsp"));
     let output = server
         .command(env!("CARGO_BIN_EXE_ascenseur"))
@@ -122,7 +119,11 @@ fn jack_iodelay_frames(server: &JackServer) -> Option<f64> {
         .find_map(|line| line.split_whitespace().next()?.parse::<f64>().ok())
 }
 
+#[test]
 fn bench_roundtrip_measures_what_jack_iodelay_measures() {
+    let Some(_scenario) = jack_scenario(&["jack_iodelay", "jack_connect", "stdbuf"]) else {
+        return;
+    };
     let server = JackServer::start(&unique("roundtrip"));
     let reference = jack_iodelay_frames(&server).expect("jack_iodelay measured nothing");
     let output = server
@@ -140,8 +141,15 @@ fn bench_roundtrip_measures_what_jack_iodelay_measures() {
         "ascenseur and jack_iodelay disagree: {report}"
     );
     assert_eq!(report["min_frames"], report["max_frames"], "{report}");
+}
 
-    // Without a cable the signal never comes back, and the error says what to check.
+#[test]
+fn bench_roundtrip_without_a_cable_says_what_to_check() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    // The dummy driver's capture ports are silent: the signal never comes back.
+    let server = JackServer::start(&unique("roundtrip"));
     let output = server
         .command(env!("CARGO_BIN_EXE_ascenseur"))
         .args(["bench", "roundtrip", "--host", "jack", "--bursts", "2"])
@@ -150,4 +158,28 @@ fn bench_roundtrip_measures_what_jack_iodelay_measures() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("loopback cable"), "{stderr}");
+}
+
+#[test]
+fn bench_roundtrip_through_a_port_that_is_not_there_exits_2_with_the_ports() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("roundtrip"));
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "roundtrip", "--playback", "system:playback_9"])
+        .args(["--capture", "system:capture_1", "--bursts", "2"])
+        .output()
+        .expect("run bench roundtrip");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid value 'system:playback_9' for '--playback <PORT>': "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("system:playback_1"),
+        "no list of ports: {stderr}"
+    );
 }

@@ -31,10 +31,10 @@ pub struct DspArgs {
     #[command(flatten)]
     device: DeviceArgs,
     /// Buffer sizes to measure, comma-separated (default: every size the device offers).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_name = "FRAMES", value_delimiter = ',', value_parser = super::whole_number::<u32>(super::BUFFER_FRAMES), allow_negative_numbers = true)]
     buffers: Vec<u32>,
     /// Seconds each buffer size plays. A size is called safe after 30 s with no xrun.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = super::seconds_arg, allow_negative_numbers = true)]
     seconds: f64,
     /// Time the engine alone on this thread, without a device, at 32–512 frames.
     #[arg(long)]
@@ -43,8 +43,8 @@ pub struct DspArgs {
     #[arg(long)]
     no_connect: bool,
     /// Preset the band plays while measuring.
-    #[arg(long, default_value = "florence-sur-les-champs-elysees")]
-    preset: String,
+    #[arg(long, default_value = "florence-sur-les-champs-elysees", value_parser = super::preset_arg)]
+    preset: preset::Preset,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -53,14 +53,14 @@ pub struct DspArgs {
 #[derive(clap::Args, Debug)]
 pub struct MidiLatencyArgs {
     /// Notes to send.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = super::whole_number::<usize>(1..=10_000), allow_negative_numbers = true)]
     notes: usize,
     /// Measure another synth or a loopback cable: the MIDI input port to send to
     /// (default: an ascenseur client started for the measurement).
-    #[arg(long, requires = "audio_source")]
+    #[arg(long, value_name = "PORT", requires = "audio_source", value_parser = super::non_blank)]
     midi_target: Option<String>,
     /// The audio output port to listen to.
-    #[arg(long, requires = "midi_target")]
+    #[arg(long, value_name = "PORT", requires = "midi_target", value_parser = super::non_blank)]
     audio_source: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -75,20 +75,20 @@ pub struct RoundtripArgs {
     device: DeviceArgs,
     /// cpal hosts: the input device it comes back into (default: the host's default
     /// input).
-    #[arg(long)]
+    #[arg(long, value_name = "DEV", value_parser = super::non_blank)]
     input_device: Option<String>,
     /// The playback port the signal goes out of (default: the first physical one).
-    #[arg(long, requires = "capture", conflicts_with = "graph")]
+    #[arg(long, value_name = "PORT", requires = "capture", conflicts_with = "graph", value_parser = super::non_blank)]
     playback: Option<String>,
     /// The capture port it comes back into (default: the first physical one).
-    #[arg(long, requires = "playback", conflicts_with = "graph")]
+    #[arg(long, value_name = "PORT", requires = "playback", conflicts_with = "graph", value_parser = super::non_blank)]
     capture: Option<String>,
     /// Loop the signal inside the JACK graph instead of through a cable (checks the
     /// measurement itself: one period).
     #[arg(long)]
     graph: bool,
     /// Bursts to send, a quarter second apart.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = super::whole_number::<usize>(1..=1000), allow_negative_numbers = true)]
     bursts: usize,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -108,17 +108,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn dsp(args: DspArgs) -> anyhow::Result<()> {
-    if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
-        anyhow::bail!(
-            "bad --seconds {}: use more than 0 and at most 3600",
-            args.seconds
-        );
-    }
-    callback::validate_buffers(&args.buffers)?;
     if args.offline {
         return offline_dsp(&args);
     }
-    let preset = preset::find(&args.preset)?;
+    let preset = &args.preset;
     let stop = stop_on_signal()?;
     let bar = progress_bar(args.json, "measuring callbacks");
     let progress = |done: f64, total: f64| {
@@ -132,7 +125,7 @@ fn dsp(args: DspArgs) -> anyhow::Result<()> {
             args.buffers.clone()
         };
         callback::measure_jack(
-            &preset,
+            preset,
             &buffers,
             args.seconds,
             !args.no_connect,
@@ -140,15 +133,26 @@ fn dsp(args: DspArgs) -> anyhow::Result<()> {
             progress,
         )?
     } else {
-        callback::measure_device(
-                &preset,
-                &args.device.output_options(None),
-                &args.buffers,
-                args.seconds,
-                &stop,
-                progress,
-            )
-            .context("no audio device to measure (`ascenseur devices` lists them; --host jack measures a JACK server, --offline the engine alone)")?
+        let options = args.device.output_options(None);
+        match callback::measure_device(
+            preset,
+            &options,
+            &args.buffers,
+            args.seconds,
+            &stop,
+            progress,
+        ) {
+            Ok(report) => report,
+            Err(error) => {
+                bar.finish_and_clear();
+                if let callback::CallbackBenchError::Device(device) = &error
+                    && let Some(bad_value) = super::device_flag_error(device, &options)
+                {
+                    return Err(bad_value.into());
+                }
+                return Err(anyhow::Error::new(error).context("no audio device to measure (`ascenseur devices` lists them; --host jack measures a JACK server, --offline the engine alone)"));
+            }
+        }
     };
     bar.finish_and_clear();
     print_callback_report(&report, &preset.title, args.json)
@@ -254,7 +258,7 @@ fn print_callback_report(report: &CallbackReport, title: &str, json: bool) -> an
 }
 
 fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
-    let preset = preset::find(&args.preset)?;
+    let preset = &args.preset;
     let sizes: Vec<usize> = if args.buffers.is_empty() {
         vec![32, 64, 128, 256, 512]
     } else {
@@ -274,7 +278,7 @@ fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
     }
     for frames in sizes {
         let blocks = ((args.seconds * 48_000.0) as usize / frames).max(100);
-        let cost = ascenseur::bench::measure_blocks(&preset, frames, blocks, 8);
+        let cost = ascenseur::bench::measure_blocks(preset, frames, blocks, 8);
         if !args.json {
             println!(
                 "{:>7} {:>7.2}ms {:>9.2}% {:>9.2}% {:>9.2}% {:>11.2}% {:>9.2}%",
@@ -317,9 +321,6 @@ fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
 }
 
 fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
-    if !(1..=1000).contains(&args.bursts) {
-        anyhow::bail!("bad --bursts {}: use 1 to 1000", args.bursts);
-    }
     let on_jack = args.device.is_native_jack() || args.graph || args.playback.is_some();
     let bar = progress_bar(args.json, "sending bursts");
     bar.set_length(args.bursts as u64);
@@ -334,7 +335,23 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
             bursts: args.bursts,
             ..RoundtripOptions::default()
         };
-        roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64))?
+        roundtrip::measure(&options, |_, sent| bar.set_position(sent as u64)).map_err(|error| {
+            match &error {
+                // A port named with --playback or --capture that the server does not have.
+                roundtrip::RoundtripError::NoSuchPort { what, name, .. } => {
+                    anyhow::Error::new(super::BadValue {
+                        flag: if *what == "capture" {
+                            super::CAPTURE_FLAG
+                        } else {
+                            super::PLAYBACK_FLAG
+                        },
+                        value: name.clone(),
+                        reason: error.to_string(),
+                    })
+                }
+                _ => error.into(),
+            }
+        })?
     } else {
         let devices = DeviceLoop {
             host: args.device.host,

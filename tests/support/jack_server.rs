@@ -2,8 +2,56 @@
 //! Shared by the JACK end-to-end tests (`#[path]`-included: each test binary uses a part).
 #![allow(dead_code)]
 
+#[path = "requires.rs"]
+pub mod requires;
+
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// What every JACK scenario runs: the server, and `jack_lsp` to see that it is up.
+pub const JACK_PROGRAMS: &[&str] = &["jackd", "jack_lsp"];
+
+/// The right to run a JACK scenario in this test binary, held for the whole test. One
+/// scenario runs at a time: a scenario points the JACK clients it opens in this process
+/// at its own server through the environment, which no other thread may be reading then;
+/// and two dummy-driver servers side by side on a shared machine miss their deadlines.
+pub struct OneAtATime(MutexGuard<'static, ()>);
+
+/// Wait for the right to run a scenario. Every test of a binary that includes this file
+/// takes it, JACK or not, so that none reads the environment while one sets it.
+pub fn one_at_a_time() -> OneAtATime {
+    static SCENARIO: Mutex<()> = Mutex::new(());
+    // A failed scenario poisons the lock; the next one starts its own server regardless.
+    OneAtATime(
+        SCENARIO
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
+/// A JACK scenario's right to run, or `None` (the test returns) when JACK or one of the
+/// `more` programs it drives is missing: reported as skipped, a failure under `CI=true`.
+pub fn jack_scenario(more: &[&str]) -> Option<OneAtATime> {
+    let programs: Vec<&str> = JACK_PROGRAMS.iter().chain(more).copied().collect();
+    if requires::skipped_without(&programs) {
+        return None;
+    }
+    Some(one_at_a_time())
+}
+
+impl OneAtATime {
+    /// Point the JACK clients this process opens (the jack crate's, cpal's JACK host, the
+    /// library's probes) at `server`, and never start one of their own.
+    pub fn clients_use(&self, server: &str) {
+        // SAFETY: `self` holds the lock every test of this binary takes before it opens a
+        // JACK client or touches the environment, so no other thread reads it meanwhile.
+        unsafe {
+            std::env::set_var("JACK_DEFAULT_SERVER", server);
+            std::env::set_var("JACK_NO_START_SERVER", "1");
+        }
+    }
+}
 
 /// A JACK server with the dummy driver, stopped on drop.
 pub struct JackServer {
@@ -137,18 +185,6 @@ impl Drop for Running {
         }
         let _ = self.0.wait();
     }
-}
-
-pub fn jack_available() -> bool {
-    let found = Command::new("jackd").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "jackd is missing under CI=true: run scripts/setup"
-        );
-        eprintln!("skipping: jackd is not installed (scripts/setup installs it)");
-    }
-    found
 }
 
 /// The server name for a scenario. Fixed rather than per-process: JACK's registry holds
