@@ -125,10 +125,11 @@ fn cooked(screen: &str) -> bool {
     words.contains(&"icanon") && words.contains(&"echo")
 }
 
-/// The command line that starts the console, writing its pid to `pid_file`.
-fn console_command(server: &JackServer, pid_file: &str) -> String {
+/// The command line that starts the console, writing its pid to `pid_file`, with `env`
+/// (`NAME=value …`) added to its environment.
+fn console_command(server: &JackServer, pid_file: &str, env: &str) -> String {
     format!(
-        "JACK_DEFAULT_SERVER={} JACK_NO_START_SERVER=1 LANG=C.UTF-8 NO_COLOR= sh -c 'echo $$ > {pid_file}; exec {} play generique --host jack --no-connect --no-virtual-port --tempo 200 --mute bass,drums,piano'; echo EXITED $?",
+        "JACK_DEFAULT_SERVER={} JACK_NO_START_SERVER=1 LANG=C.UTF-8 NO_COLOR= {env} sh -c 'echo $$ > {pid_file}; exec {} play generique --host jack --no-connect --no-virtual-port --tempo 200 --mute bass,drums,piano'; echo EXITED $?",
         server.name,
         env!("CARGO_BIN_EXE_ascenseur")
     )
@@ -168,13 +169,18 @@ struct Console {
 }
 
 impl Console {
-    fn start(_scenario: &OneAtATime) -> Console {
+    fn start(scenario: &OneAtATime) -> Console {
+        Console::start_with(scenario, 100, "")
+    }
+
+    /// A console `width` columns wide, with `env` added to its environment.
+    fn start_with(_scenario: &OneAtATime, width: u16, env: &str) -> Console {
         let server = JackServer::start("asc-ui-console");
-        let tmux = Tmux::start("asc-ui-console-test", 100, 30);
+        let tmux = Tmux::start("asc-ui-console-test", width, 30);
         let pid_file = std::env::temp_dir().join("asc-ui-console.pid");
         let pid_file = pid_file.to_str().expect("utf-8 temp dir").to_string();
         let _ = std::fs::remove_file(&pid_file);
-        tmux.type_line(&console_command(&server, &pid_file));
+        tmux.type_line(&console_command(&server, &pid_file, env));
         server.wait_for_port("ascenseur:midi_in", Duration::from_secs(15));
         Console {
             tmux,
@@ -310,4 +316,79 @@ fn sigterm_stops_the_console_and_gives_the_terminal_back_cooked() {
     eprintln!("exit status after SIGTERM: {:?}", exit_status(&screen));
     let stty = console.stty("SIGTERM");
     assert!(cooked(&stty), "after SIGTERM:\n{stty}");
+}
+
+/// The bar the metronome line shows ("▶ bar  3/24"), if it shows one.
+fn bar_shown(screen: &str) -> Option<u32> {
+    screen.lines().find_map(|line| {
+        let after = line.split(" bar ").nth(1)?.trim_start();
+        let (bar, _form) = after.split_once('/')?;
+        bar.trim().parse().ok()
+    })
+}
+
+#[test]
+fn a_panic_on_the_audio_thread_leaves_the_console_running_and_space_restarts_it() {
+    let Some(scenario) = jack_scenario(&["tmux"]) else {
+        return;
+    };
+    // Wide enough for the whole notice beside the title.
+    let console = Console::start_with(&scenario, 120, "ASCENSEUR_TEST_PANIC=audio");
+    console.wait_until_drawn();
+    let stopped = console.tmux.wait_for(
+        "the engine failure on the console",
+        Duration::from_secs(10),
+        |s| s.contains("the engine stopped: test panic requested (press space to restart it)"),
+    );
+    assert!(
+        exit_status(&stopped).is_none(),
+        "the console quit:\n{stopped}"
+    );
+    assert!(
+        !stopped.contains("panicked at"),
+        "the audio thread's panic was printed over the console:\n{stopped}"
+    );
+    console.tmux.key("Space");
+    let restarted = console
+        .tmux
+        .wait_for("the engine restarted", Duration::from_secs(10), |s| {
+            s.contains("the engine restarted at bar")
+        });
+    // The band plays on: the bar moves.
+    let bar = bar_shown(&restarted).unwrap_or(0);
+    console
+        .tmux
+        .wait_for("the next bar", Duration::from_secs(10), |s| {
+            bar_shown(s).is_some_and(|b| b != bar)
+        });
+    console.tmux.key("q");
+    let screen = console
+        .tmux
+        .wait_for("the exit", Duration::from_secs(10), |s| {
+            exit_status(s).is_some()
+        });
+    assert_eq!(exit_status(&screen), Some(0), "{screen}");
+    let stty = console.stty("an audio-thread panic and q");
+    assert!(cooked(&stty), "after q:\n{stty}");
+}
+
+#[test]
+fn a_panic_on_the_console_thread_gives_the_terminal_back() {
+    let Some(scenario) = jack_scenario(&["tmux"]) else {
+        return;
+    };
+    let console = Console::start_with(&scenario, 100, "ASCENSEUR_TEST_PANIC=ui");
+    console.wait_until_drawn();
+    let screen = console
+        .tmux
+        .wait_for("the exit after the panic", Duration::from_secs(10), |s| {
+            exit_status(s).is_some()
+        });
+    assert_ne!(exit_status(&screen), Some(0), "{screen}");
+    assert!(
+        screen.contains("test panic requested on the console thread"),
+        "the panic message is not on the restored screen:\n{screen}"
+    );
+    let stty = console.stty("a console panic");
+    assert!(cooked(&stty), "after a console panic:\n{stty}");
 }
