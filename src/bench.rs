@@ -1,10 +1,16 @@
-//! Measuring the engine's cost per callback, as a share of the real-time budget.
+//! Measuring the instrument: the engine's cost per callback, as a share of the real-time
+//! budget (here, offline, and in [`callback`], inside a real driver's callback), the
+//! note-on to sound latency ([`latency_probe`]) and the audio round trip through JACK
+//! ([`roundtrip`]) or a desktop device ([`device_roundtrip`]).
 //!
 //! The engine runs here exactly as in a callback, on this thread, with the band playing
 //! and lead notes held; each block is timed on its own so that the tail (p99.9, max) —
 //! what decides whether a buffer size drops out — is seen, not just the mean.
 
 pub mod callback;
+pub mod device_roundtrip;
+pub mod latency_probe;
+pub mod roundtrip;
 
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};

@@ -68,7 +68,7 @@ fn cpal_output_end_to_end() {
 /// inside the graph (a cable, for this machine). Two clients in one cycle: the signal
 /// comes back in the same period, so the figure is small, and steady.
 fn a_round_trip_through_devices_finds_every_burst(_server: &JackServer) {
-    use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
+    use ascenseur::bench::device_roundtrip::{DeviceLoop, measure_device};
     let pid = std::process::id();
     let patch = std::thread::spawn(move || {
         let (client, _) =

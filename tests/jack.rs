@@ -8,7 +8,7 @@
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
-use ascenseur::io::latency_probe::{LatencyReport, ProbeOptions, measure};
+use ascenseur::bench::latency_probe::{LatencyReport, ProbeOptions, measure};
 use ascenseur_analysis::estimate_pitch;
 use jack_server::{JackServer, Running, jack_available, unique};
 use std::process::{Command, Stdio};
