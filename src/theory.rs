@@ -90,7 +90,15 @@ mod tests {
         let layers: [(&str, &[(&str, bool)]); 4] = [
             ("pitch", &[(include_str!("theory/pitch.rs"), false)]),
             ("mode", &[(include_str!("theory/mode.rs"), false)]),
-            ("chord", &[(include_str!("theory/chord.rs"), false)]),
+            (
+                "chord",
+                &[
+                    (include_str!("theory/chord.rs"), false),
+                    (include_str!("theory/chord/quality.rs"), true),
+                    (include_str!("theory/chord/symbol.rs"), true),
+                    (include_str!("theory/chord/scale.rs"), true),
+                ],
+            ),
             ("voicing", &[(include_str!("theory/voicing.rs"), false)]),
         ];
         for (i, (name, sources)) in layers.iter().enumerate() {
