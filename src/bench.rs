@@ -1,10 +1,16 @@
-//! Measuring the engine's cost per callback, as a share of the real-time budget.
+//! Measuring the instrument: the engine's cost per callback, as a share of the real-time
+//! budget (here, offline, and in [`callback`], inside a real driver's callback), the
+//! note-on to sound latency ([`latency_probe`]) and the audio round trip through JACK
+//! ([`roundtrip`]) or a desktop device ([`device_roundtrip`]).
 //!
 //! The engine runs here exactly as in a callback, on this thread, with the band playing
 //! and lead notes held; each block is timed on its own so that the tail (p99.9, max) —
 //! what decides whether a buffer size drops out — is seen, not just the mean.
 
 pub mod callback;
+pub mod device_roundtrip;
+pub mod latency_probe;
+pub mod roundtrip;
 
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
@@ -27,8 +33,15 @@ pub struct BlockCost {
     pub wall_max_s: f64,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+/// The value at quantile `q` (0 … 1) of `sorted` (ascending), by nearest rank: 0.5 is the
+/// median (of an even count, the upper of the two middle values), 1.0 the maximum. The
+/// default (zero) when there are no values. Every figure the benches and probes report
+/// comes from here, so they agree on what "median" and "p99.9" mean.
+pub fn quantile<T: Copy + Default>(sorted: &[T], q: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    sorted[((sorted.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize]
 }
 
 impl BlockCost {
@@ -95,5 +108,56 @@ pub fn measure_blocks(
         max_s: quantile(&cpu, 1.0),
         wall_p999_s: quantile(&wall, 0.999),
         wall_max_s: quantile(&wall, 1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::latency_probe::{LatencyReport, NoteLatency};
+    use crate::bench::roundtrip::RoundtripReport;
+
+    #[test]
+    fn quantiles_are_nearest_ranks() {
+        let values: Vec<u64> = (1..=1000).collect();
+        assert_eq!(quantile(&values, 0.0), 1);
+        assert_eq!(quantile(&values, 0.5), 501);
+        assert_eq!(quantile(&values, 0.999), 999);
+        assert_eq!(quantile(&values, 1.0), 1000);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0], 0.5), 2.0);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 3.0);
+        assert_eq!(quantile::<f64>(&[], 0.5), 0.0);
+        assert_eq!(quantile::<u64>(&[], 1.0), 0);
+    }
+
+    #[test]
+    fn the_probes_report_the_same_median() {
+        let delays = vec![40, 10, 30, 20];
+        let roundtrip = RoundtripReport {
+            sample_rate: 48_000,
+            period: 64,
+            playback_port: String::new(),
+            capture_port: String::new(),
+            sent: 4,
+            delays: delays.clone(),
+            xruns: 0,
+            reported_frames: 0,
+        };
+        assert_eq!(roundtrip.median(), 30);
+        let note = |frames, xrun| NoteLatency {
+            offset: 0,
+            frames,
+            xrun,
+        };
+        let mut notes: Vec<NoteLatency> = delays.iter().map(|&d| note(d, false)).collect();
+        notes.push(note(1_000, true));
+        let latency = LatencyReport {
+            sample_rate: 48_000,
+            period: 64,
+            sent: 5,
+            notes,
+            first_note_audio: Vec::new(),
+        };
+        assert_eq!(latency.median(), 30, "the note in an xrun is left out");
     }
 }

@@ -3,13 +3,10 @@
 
 pub mod computer_keys;
 pub mod cpal_out;
-pub mod device_roundtrip;
 pub mod devices;
 pub mod driver;
 pub mod jack;
-pub mod latency_probe;
 pub mod live_input;
 pub mod manual;
 pub mod midi;
 pub mod midi_input;
-pub mod roundtrip;

@@ -4,7 +4,6 @@
 //! modal vamps of *Ascenseur pour l'échafaud* while a musician improvises through the
 //! instrument's own lead voice. The same [`engine::Engine`] renders live and offline.
 
-pub mod analysis;
 pub mod band;
 pub mod bench;
 pub mod engine;

@@ -55,3 +55,64 @@ pub enum TheoryError {
     #[error("unknown voicing family '{0}' (known: {known})", known = voicing::known_families())]
     UnknownVoicingFamily(String),
 }
+
+#[cfg(test)]
+mod tests {
+    /// The theory items a module's code (its tests aside) names through the theory
+    /// module: the first path segment after `crate::theory::`, or after `super::` in a file
+    /// directly under `theory/` (`nested` files reach the theory module only by
+    /// `crate::theory::` or `super::super::`).
+    fn theory_names(source: &str, nested: bool) -> Vec<&str> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        let prefixes: &[&str] = if nested {
+            &["crate::theory::", "super::super::"]
+        } else {
+            &["crate::theory::", "super::"]
+        };
+        code.lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .flat_map(|line| {
+                prefixes.iter().flat_map(move |prefix| {
+                    line.match_indices(prefix)
+                        .map(move |(at, _)| &line[at + prefix.len()..])
+                })
+            })
+            .map(|rest| {
+                rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// Pitch, mode, chord and voicing build on one another in that order and never the
+    /// other way round, so that none of them is tied into a circle with another.
+    #[test]
+    fn each_theory_module_builds_only_on_those_before_it() {
+        let layers: [(&str, &[(&str, bool)]); 4] = [
+            ("pitch", &[(include_str!("theory/pitch.rs"), false)]),
+            ("mode", &[(include_str!("theory/mode.rs"), false)]),
+            (
+                "chord",
+                &[
+                    (include_str!("theory/chord.rs"), false),
+                    (include_str!("theory/chord/quality.rs"), true),
+                    (include_str!("theory/chord/symbol.rs"), true),
+                    (include_str!("theory/chord/scale.rs"), true),
+                ],
+            ),
+            ("voicing", &[(include_str!("theory/voicing.rs"), false)]),
+        ];
+        for (i, (name, sources)) in layers.iter().enumerate() {
+            let allowed: Vec<&str> = layers[..=i].iter().map(|(n, _)| *n).collect();
+            for &(source, nested) in *sources {
+                for used in theory_names(source, nested) {
+                    assert!(
+                        used == "TheoryError" || allowed.contains(&used),
+                        "theory::{name} uses theory::{used}, which comes after it"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -106,10 +106,10 @@ fn render_plays_a_midi_file_through_the_lead_voice() {
         .arg(&stems)
         .assert()
         .success();
-    let (channels, rate) = ascenseur::analysis::read_wav(stems.join("lead.wav")).unwrap();
+    let (channels, rate) = ascenseur_analysis::read_wav(stems.join("lead.wav")).unwrap();
     assert_eq!(rate, 48_000);
     let lead = &channels[0];
-    let level = ascenseur::analysis::rms_dbfs(&lead[..48_000]);
+    let level = ascenseur_analysis::rms_dbfs(&lead[..48_000]);
     assert!(level > -40.0, "lead silent: {level:.1} dBFS");
 }
 

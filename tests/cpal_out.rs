@@ -103,7 +103,7 @@ fn play_the_band_on_jack() -> CpalSession {
 /// comes back in the same period, so the figure is small, and steady.
 #[test]
 fn a_round_trip_through_devices_finds_every_burst() {
-    use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
+    use ascenseur::bench::device_roundtrip::{DeviceLoop, measure_device};
     let Some(scenario) = jack_scenario(&[]) else {
         return;
     };

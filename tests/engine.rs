@@ -1,10 +1,10 @@
 //! The engine driven by hand: player input lands on its frame, nothing sticks, a full
 //! ring drops and counts instead of waiting.
 
-use ascenseur::analysis::{first_sample_above, rms_dbfs};
 use ascenseur::band::{Arrangement, Player};
 use ascenseur::engine::{Command, Engine, EngineConfig, INPUT_CAPACITY, InputEvent, TimedInput};
 use ascenseur::preset;
+use ascenseur_analysis::{first_sample_above, rms_dbfs};
 
 /// Render `frames` frames in blocks of `block`, returning the lead stem's left channel.
 fn render_lead(engine: &mut Engine, frames: usize, block: usize) -> Vec<f32> {
@@ -231,7 +231,7 @@ fn letting_go_of_a_slurred_note_returns_to_the_key_still_held() {
     let lead = render_lead(&mut engine, 96_000, 256);
     let pitch_at = |seconds: f32| {
         let start = (seconds * 48_000.0) as usize;
-        ascenseur::analysis::estimate_pitch(&lead[start..start + 4_800], 48_000.0, 150.0, 1_000.0)
+        ascenseur_analysis::estimate_pitch(&lead[start..start + 4_800], 48_000.0, 150.0, 1_000.0)
             .map(|p| p.midi.round() as i32)
     };
     assert_eq!(pitch_at(0.08), Some(60), "the first note");

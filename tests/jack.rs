@@ -9,8 +9,8 @@
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
-use ascenseur::analysis::estimate_pitch;
-use ascenseur::io::latency_probe::{LatencyReport, ProbeOptions, measure};
+use ascenseur::bench::latency_probe::{LatencyReport, ProbeOptions, measure};
+use ascenseur_analysis::estimate_pitch;
 use jack_server::{JackServer, OneAtATime, Running, jack_scenario, unique};
 use std::process::{Command, Stdio};
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! whatever chunks, an all-notes-off on any channel leaves no key held and the lead
 //! voice decays to silence.
 
-use ascenseur::analysis::{peak_dbfs, rms_dbfs};
 use ascenseur::engine::{Engine, EngineController, InputEvent, TimedInput};
 use ascenseur::io::midi::MidiParser;
+use ascenseur_analysis::{peak_dbfs, rms_dbfs};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
 

@@ -2,12 +2,12 @@
 //! bookkeeping): the bass line's pitches against the modes, the drums' swing against the
 //! grid, the chord changes landing on the right bars.
 
-use ascenseur::analysis::{
-    Band, OnsetOptions, detect_onsets, note_pitches, swing_ratio_from_onsets,
-};
 use ascenseur::preset;
 use ascenseur::render::{RenderOptions, Rendered, render};
 use ascenseur::theory::PitchClass;
+use ascenseur_analysis::{
+    Band, OnsetOptions, detect_onsets, note_pitches, swing_ratio_from_onsets,
+};
 
 const BASS: usize = 0;
 const DRUMS: usize = 1;

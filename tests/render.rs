@@ -1,8 +1,8 @@
 //! Offline renders: determinism, block-size invariance, levels, stems.
 
-use ascenseur::analysis::{peak_dbfs, rms_dbfs};
 use ascenseur::preset;
 use ascenseur::render::{RenderOptions, Rendered, render};
+use ascenseur_analysis::{peak_dbfs, rms_dbfs};
 
 fn render_preset(name: &str, options: &RenderOptions) -> Rendered {
     let preset = preset::find(name).expect("built-in preset");

@@ -2,13 +2,13 @@
 //! hand, block by block, so what an engine plays after a device loss can be measured
 //! from its first sample.
 
-use ascenseur::analysis::{Band, OnsetOptions, detect_onsets};
 use ascenseur::engine::{Engine, EngineConfig, InputEvent, STEMS, TimedInput};
 use ascenseur::io::manual::{ManualBlock, ManualDevice};
 use ascenseur::live::{
     AudioHost, Intent, Notice, Performance, RETRY_INTERVAL, Session, SessionSettings,
 };
 use ascenseur::preset::{self, LeadVoice};
+use ascenseur_analysis::{Band, OnsetOptions, detect_onsets};
 use std::time::Duration;
 
 const RATE: u32 = 48_000;

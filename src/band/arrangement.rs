@@ -2,7 +2,7 @@
 //! styles resolved, the swing ratio chosen. Built on an ordinary thread; the audio
 //! thread only reads it.
 
-use crate::preset::{BassStyle, DrumStyle, Feel, LeadVoice, PianoStyle, Preset};
+use crate::preset::{BassStyle, DrumStyle, Feel, LeadVoice, PianoStyle, Preset, TEMPO_RANGE};
 use crate::theory::{ChordScale, ChordSymbol, Mode};
 
 /// One chord held for some bars, with its scale: the unit the players think in.
@@ -37,7 +37,11 @@ pub enum BassPlan {
 pub enum ArrangementError {
     #[error("preset '{0}' has no bars")]
     Empty(String),
-    #[error("tempo {0} BPM is out of range 30..=360")]
+    #[error(
+        "tempo {0} BPM is out of range {low}..={high}",
+        low = TEMPO_RANGE.start(),
+        high = TEMPO_RANGE.end()
+    )]
     Tempo(f32),
 }
 
@@ -64,7 +68,7 @@ impl Arrangement {
     /// follows the new tempo unless the preset fixes it).
     pub fn new(preset: &Preset, tempo: Option<f32>) -> Result<Self, ArrangementError> {
         let tempo = tempo.unwrap_or(preset.tempo);
-        if !(30.0..=360.0).contains(&tempo) {
+        if !TEMPO_RANGE.contains(&tempo) {
             return Err(ArrangementError::Tempo(tempo));
         }
         let mut slots = Vec::new();
@@ -143,5 +147,22 @@ impl Arrangement {
             .iter()
             .rposition(|s| s.start_bar <= form_bar)
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preset;
+
+    #[test]
+    fn a_tempo_outside_the_presets_range_is_refused_naming_the_range() {
+        let preset = preset::find("generique").unwrap();
+        for tempo in [*TEMPO_RANGE.start(), *TEMPO_RANGE.end()] {
+            assert!(Arrangement::new(&preset, Some(tempo)).is_ok(), "{tempo}");
+        }
+        let error = Arrangement::new(&preset, Some(TEMPO_RANGE.end() + 1.0)).unwrap_err();
+        assert_eq!(error.to_string(), "tempo 361 BPM is out of range 30..=360");
+        assert!(Arrangement::new(&preset, Some(TEMPO_RANGE.start() - 1.0)).is_err());
     }
 }

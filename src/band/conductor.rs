@@ -3,6 +3,7 @@
 
 use super::Arrangement;
 use super::ChordSlot;
+use crate::preset::TEMPO_RANGE;
 
 /// Where the music is at a sample.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -104,7 +105,7 @@ impl Conductor {
 
     /// Ask for a new tempo from the next bar line on.
     pub fn set_tempo(&mut self, bpm: f32) {
-        self.next_tempo = bpm.clamp(30.0, 360.0);
+        self.next_tempo = bpm.clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end());
     }
 
     pub fn tempo(&self) -> f32 {
@@ -181,5 +182,21 @@ impl Conductor {
             beat,
             slot: arrangement.slot_index_at(bar),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tempo_asked_for_stays_within_the_presets_range() {
+        let mut conductor = Conductor::new(48_000.0, 120.0);
+        conductor.set_tempo(1_000.0);
+        assert_eq!(conductor.next_tempo(), *TEMPO_RANGE.end());
+        conductor.set_tempo(1.0);
+        assert_eq!(conductor.next_tempo(), *TEMPO_RANGE.start());
+        conductor.set_tempo(200.0);
+        assert_eq!(conductor.next_tempo(), 200.0);
     }
 }

@@ -6,6 +6,7 @@
 //! time from inside the callback, and counts the xruns the driver reports while each
 //! buffer size plays.
 
+use super::quantile;
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};
 use crate::io::cpal_out::{self, CpalError, OutputOptions};
@@ -117,13 +118,6 @@ pub fn validate_buffers(buffers: &[u32]) -> Result<(), CallbackBenchError> {
         Some(&bad) => Err(CallbackBenchError::BadBuffer(bad)),
         None => Ok(()),
     }
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Summarise the callbacks of one size.

@@ -4,8 +4,8 @@
 use super::DeviceArgs;
 use anyhow::Context;
 use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
-use ascenseur::io::device_roundtrip::{DeviceLoop, measure_device};
-use ascenseur::io::roundtrip::{self, Loopback, RoundtripOptions};
+use ascenseur::bench::device_roundtrip::{DeviceLoop, measure_device};
+use ascenseur::bench::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -414,7 +414,7 @@ fn midi_latency_command(
     ports: Option<(String, String)>,
     json: bool,
 ) -> anyhow::Result<()> {
-    use ascenseur::io::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
+    use ascenseur::bench::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
     if !(1..=10_000).contains(&notes) {
         anyhow::bail!("bad --notes {notes}: use 1 to 10000");
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::TheoryError;
-use super::pitch::{Notation, PitchClass, PitchClassSet, SpelledInterval, SpelledPitch};
+use super::pitch::{Key, Notation, PitchClass, PitchClassSet, SpelledInterval, SpelledPitch};
 
 /// Semitones of each degree of the major scale; a degree's accidental in a mode's degree
 /// label is the mode's interval minus this.
@@ -544,6 +544,18 @@ impl FromStr for Mode {
     }
 }
 
+impl Key {
+    /// The key's own scale: Ionian for major, Aeolian for minor.
+    pub const fn mode(&self) -> Mode {
+        let kind = if self.minor {
+            ModeKind::Aeolian
+        } else {
+            ModeKind::Ionian
+        };
+        Mode::new(self.tonic, kind)
+    }
+}
+
 /// A [`Mode`] with a [`Notation`], for `Display`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModeName {
@@ -566,7 +578,6 @@ impl fmt::Display for ModeName {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theory::Key;
 
     fn mode(s: &str) -> Mode {
         Mode::parse(s).unwrap()
@@ -574,6 +585,13 @@ mod tests {
 
     fn spelled(m: Mode) -> String {
         m.tones().map(|t| t.to_string()).join(" ")
+    }
+
+    #[test]
+    fn a_key_has_its_own_scale() {
+        let key = |s| Key::parse(s).unwrap();
+        assert_eq!(key("D minor").mode().to_string(), "D Aeolian");
+        assert_eq!(key("Bb major").mode().to_string(), "B♭ Ionian");
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::iter::FusedIterator;
 use std::str::FromStr;
 
 use super::TheoryError;
-use super::mode::{Mode, ModeKind};
 
 /// Semitones above C of the natural letters C D E F G A B.
 const NATURALS: [u8; 7] = [0, 2, 4, 5, 7, 9, 11];
@@ -530,7 +529,8 @@ impl SpelledInterval {
 }
 
 /// A key: a tonic and major or minor. Presets name one; transposing a preset moves every
-/// chord and mode by [`Key::interval_to`] the new key.
+/// chord and mode by [`Key::interval_to`] the new key. Its scale, [`Key::mode`], is
+/// defined with the modes (pitch comes first: modes are built from it, not the reverse).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub tonic: SpelledPitch,
@@ -582,16 +582,6 @@ impl Key {
         } else {
             up
         }
-    }
-
-    /// The key's own scale: Ionian for major, Aeolian for minor.
-    pub const fn mode(&self) -> Mode {
-        let kind = if self.minor {
-            ModeKind::Aeolian
-        } else {
-            ModeKind::Ionian
-        };
-        Mode::new(self.tonic, kind)
     }
 
     /// This key moved by `interval`.
@@ -850,6 +840,5 @@ mod tests {
                 assert_eq!(key(a).transpose(iv).tonic, key(b).tonic, "{a} -> {b}");
             }
         }
-        assert_eq!(dm.mode().to_string(), "D Aeolian");
     }
 }

@@ -1,62 +1,21 @@
-//! Small DSP building blocks for the analysers: a radix-2 FFT, Butterworth sections
-//! and a decimator. Plain std Rust, because `rustfft` is only a dev-dependency.
+//! Small DSP building blocks for the analysers: power spectra of two real frames from
+//! one complex FFT (rustfft), Butterworth sections and a decimator.
 
+use rustfft::num_complex::Complex;
 use std::f64::consts::PI;
 
-/// In-place iterative radix-2 complex FFT (forward, unnormalised) of a fixed size.
-pub(super) struct Fft {
-    cos: Vec<f32>,
-    sin: Vec<f32>,
-    bit_reversed: Vec<usize>,
-}
-
-impl Fft {
-    /// `n` must be a power of two, at least 2.
-    pub(super) fn new(n: usize) -> Self {
-        assert!(
-            n >= 2 && n.is_power_of_two(),
-            "FFT size {n} is not a power of two"
-        );
-        let bits = n.trailing_zeros();
-        let bit_reversed = (0..n)
-            .map(|i| i.reverse_bits() >> (usize::BITS - bits))
-            .collect();
-        // Twiddles in f64 then rounded, so large sizes keep full f32 accuracy.
-        let angle = |k: usize| -2.0 * PI * k as f64 / n as f64;
-        Fft {
-            cos: (0..n / 2).map(|k| angle(k).cos() as f32).collect(),
-            sin: (0..n / 2).map(|k| angle(k).sin() as f32).collect(),
-            bit_reversed,
-        }
-    }
-
-    pub(super) fn process(&self, re: &mut [f32], im: &mut [f32]) {
-        let n = self.bit_reversed.len();
-        assert!(re.len() == n && im.len() == n);
-        for (i, &j) in self.bit_reversed.iter().enumerate() {
-            if j > i {
-                re.swap(i, j);
-                im.swap(i, j);
-            }
-        }
-        let mut len = 2;
-        while len <= n {
-            let half = len / 2;
-            let stride = n / len;
-            for start in (0..n).step_by(len) {
-                for k in 0..half {
-                    let (wr, wi) = (self.cos[k * stride], self.sin[k * stride]);
-                    let (a, b) = (start + k, start + k + half);
-                    let tr = re[b] * wr - im[b] * wi;
-                    let ti = re[b] * wi + im[b] * wr;
-                    re[b] = re[a] - tr;
-                    im[b] = im[a] - ti;
-                    re[a] += tr;
-                    im[a] += ti;
-                }
-            }
-            len *= 2;
-        }
+/// Power spectra (bins `0..=n/2`) of two real frames that went through one complex FFT,
+/// the first frame as the real part and the second as the imaginary part. The spectrum
+/// of a real frame is conjugate-symmetric, which separates the two:
+/// `A[k] = (Z[k] + conj Z[n-k]) / 2` and `B[k] = (Z[k] - conj Z[n-k]) / 2i`.
+pub(super) fn two_real_power_spectra(spectrum: &[Complex<f32>], power: &mut [Vec<f32>; 2]) {
+    let n = spectrum.len();
+    for k in 0..=n / 2 {
+        let (z, mirror) = (spectrum[k], spectrum[(n - k) % n]);
+        let (ar, ai) = (z.re + mirror.re, z.im - mirror.im);
+        let (br, bi) = (z.im + mirror.im, mirror.re - z.re);
+        power[0][k] = 0.25 * (ar * ar + ai * ai);
+        power[1][k] = 0.25 * (br * br + bi * bi);
     }
 }
 
@@ -192,20 +151,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fft_matches_direct_dft() {
+    fn two_real_frames_split_into_their_own_power_spectra() {
         let n = 64;
-        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
-        let (mut re, mut im) = (x.clone(), vec![0.0; n]);
-        Fft::new(n).process(&mut re, &mut im);
-        for k in 0..n {
-            let (mut dr, mut di) = (0.0f64, 0.0f64);
-            for (t, &v) in x.iter().enumerate() {
-                let a = -2.0 * PI * (k * t) as f64 / n as f64;
-                dr += f64::from(v) * a.cos();
-                di += f64::from(v) * a.sin();
+        let a: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+        let b: Vec<f32> = (0..n).map(|i| ((i * 104_729) % 11) as f32 - 5.0).collect();
+        let mut spectrum: Vec<Complex<f32>> = a
+            .iter()
+            .zip(&b)
+            .map(|(&re, &im)| Complex::new(re, im))
+            .collect();
+        rustfft::FftPlanner::new()
+            .plan_fft_forward(n)
+            .process(&mut spectrum);
+        let mut power = [vec![0.0; n / 2 + 1], vec![0.0; n / 2 + 1]];
+        two_real_power_spectra(&spectrum, &mut power);
+        for (frame, power) in [&a, &b].into_iter().zip(&power) {
+            for (k, &p) in power.iter().enumerate() {
+                let (mut re, mut im) = (0.0f64, 0.0f64);
+                for (t, &v) in frame.iter().enumerate() {
+                    let angle = -2.0 * PI * (k * t) as f64 / n as f64;
+                    re += f64::from(v) * angle.cos();
+                    im += f64::from(v) * angle.sin();
+                }
+                let direct = re * re + im * im;
+                assert!(
+                    (f64::from(p) - direct).abs() < 1e-3 * direct.max(1.0),
+                    "bin {k}: {p} vs {direct}"
+                );
             }
-            assert!((f64::from(re[k]) - dr).abs() < 1e-3, "bin {k}");
-            assert!((f64::from(im[k]) - di).abs() < 1e-3, "bin {k}");
         }
     }
 

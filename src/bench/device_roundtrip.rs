@@ -9,8 +9,8 @@
 //! the instrument writes a sample to the moment it could read it back, as `jack_iodelay`
 //! counts. Callback scheduling adds a little spread, which min/median/max show.
 
-use super::cpal_out::{self, CpalError, OutputOptions};
 use super::roundtrip::{BURST_LEN, RoundtripError, RoundtripReport, burst, find_burst};
+use crate::io::cpal_out::{self, CpalError, OutputOptions};
 use cpal::traits::{DeviceTrait, StreamTrait};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};

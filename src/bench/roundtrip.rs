@@ -7,6 +7,7 @@
 //! The figure is the delay between writing the burst's first sample and reading it back,
 //! in frames: converters, driver buffers and JACK's periods included.
 
+use super::quantile;
 use jack::{AudioIn, AudioOut, Client, ClientOptions, Control, Port, ProcessHandler, ProcessScope};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
@@ -107,8 +108,7 @@ impl RoundtripReport {
     }
 
     pub fn median(&self) -> u64 {
-        let d = self.sorted();
-        d.get(d.len() / 2).copied().unwrap_or(0)
+        quantile(&self.sorted(), 0.5)
     }
 
     pub fn max(&self) -> u64 {

@@ -46,7 +46,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::attack::locate_attack;
-use super::dsp::{Fft, band_filter, median_in_place};
+use super::dsp::{band_filter, median_in_place, two_real_power_spectra};
+use rustfft::num_complex::Complex;
+use std::sync::Arc;
 
 /// The frequency region the detector listens to.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -220,7 +222,7 @@ struct Stft {
     /// Half-open bin ranges of the bands.
     bands: Vec<(usize, usize)>,
     window: Vec<f32>,
-    fft: Fft,
+    fft: Arc<dyn rustfft::Fft<f32>>,
 }
 
 impl Stft {
@@ -244,14 +246,14 @@ impl Stft {
             lag,
             bands,
             window,
-            fft: Fft::new(n),
+            fft: rustfft::FftPlanner::new().plan_fft_forward(n),
         }
     }
 
     /// Writes the windowed frame centred on `frame * hop` (zero outside the signal).
-    fn load(&self, signal: &[f32], frame: usize, out: &mut [f32]) {
+    fn load<'a>(&self, signal: &[f32], frame: usize, out: impl Iterator<Item = &'a mut f32>) {
         let start = (frame * self.hop) as isize - (self.n / 2) as isize;
-        for (i, (v, w)) in out.iter_mut().zip(&self.window).enumerate() {
+        for (i, (v, w)) in out.zip(&self.window).enumerate() {
             let idx = start + i as isize;
             *v = if idx >= 0 && (idx as usize) < signal.len() {
                 signal[idx as usize] * w
@@ -282,27 +284,22 @@ impl Stft {
         // cut-off note.
         let n_frames = signal.len().saturating_sub(n / 2) / self.hop + 1;
         let mut flux = Vec::with_capacity(n_frames);
-        let (mut re, mut im) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut spectrum = vec![Complex::default(); n];
+        let mut scratch = vec![Complex::default(); self.fft.get_inplace_scratch_len()];
         let mut power = [vec![0.0f32; n / 2 + 1], vec![0.0f32; n / 2 + 1]];
         let mut band_power = vec![0.0f32; nb];
         let mut level = vec![0.0f32; nb];
         let mut reference = vec![0.0f32; nb];
         // Two real frames per complex FFT: frame f in the real part, f + 1 in the imaginary.
         for first in (0..n_frames).step_by(2) {
-            self.load(signal, first, &mut re);
+            self.load(signal, first, spectrum.iter_mut().map(|z| &mut z.re));
             if first + 1 < n_frames {
-                self.load(signal, first + 1, &mut im);
+                self.load(signal, first + 1, spectrum.iter_mut().map(|z| &mut z.im));
             } else {
-                im.fill(0.0);
+                spectrum.iter_mut().for_each(|z| z.im = 0.0);
             }
-            self.fft.process(&mut re, &mut im);
-            for k in 0..=n / 2 {
-                let j = (n - k) % n;
-                let (ar, ai) = (re[k] + re[j], im[k] - im[j]);
-                let (br, bi) = (im[k] + im[j], re[j] - re[k]);
-                power[0][k] = 0.25 * (ar * ar + ai * ai);
-                power[1][k] = 0.25 * (br * br + bi * bi);
-            }
+            self.fft.process_with_scratch(&mut spectrum, &mut scratch);
+            two_real_power_spectra(&spectrum, &mut power);
             for (frame, spectrum) in (first..n_frames).zip(&power) {
                 for (p, &(s, e)) in band_power.iter_mut().zip(&self.bands) {
                     *p = spectrum[s..e].iter().sum::<f32>();

@@ -6,6 +6,7 @@
 //! (−50 dBFS): the same measurement for ascenseur and for a reference such as
 //! `jack_midisine`, in the same graph.
 
+use super::quantile;
 use jack::{
     AudioIn, Client, ClientOptions, Control, MidiOut, ProcessHandler, ProcessScope, RawMidi,
 };
@@ -93,8 +94,7 @@ impl LatencyReport {
     }
 
     pub fn median(&self) -> u64 {
-        let frames = self.frames();
-        frames.get(frames.len() / 2).copied().unwrap_or(0)
+        quantile(&self.frames(), 0.5)
     }
 
     pub fn mean(&self) -> f64 {

@@ -1,0 +1,38 @@
+//! The title line: the preset, its key and the cue it comes from, or a notice.
+
+use super::theme::Theme;
+use crate::ui::state::ConsoleState;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// The title line.
+pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let a = &state.arrangement;
+    let mut spans = vec![
+        Span::styled(
+            " ascenseur ",
+            theme.title().add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(" "),
+        Span::styled(a.title.clone(), theme.title()),
+        Span::styled(format!(" in {}", key_name(state)), theme.label()),
+    ];
+    if let Some(notice) = &state.notice {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(notice.clone(), theme.warning()));
+    } else if !state.cue.is_empty() {
+        spans.push(Span::styled(
+            format!("  after “{}”", state.cue),
+            theme.label(),
+        ));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn key_name(state: &ConsoleState) -> String {
+    let quality = if state.key.minor { "minor" } else { "major" };
+    format!("{} {quality}", state.key.tonic.name(state.look.notation))
+}
