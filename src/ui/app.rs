@@ -11,7 +11,7 @@ use crate::engine::{Command, Transport};
 use crate::io::computer_keys::{ComputerKeys, KeyReleases, KeyboardEnhancement};
 use crate::io::midi_input::MidiInputs;
 use crate::live::Session;
-use crate::preset::{LeadVoice, Preset};
+use crate::preset::{LeadInstrument, Preset};
 use crate::render::{self, RenderOptions};
 use crate::theory::{Key, Letter, SpelledPitch};
 use crossbeam_channel::{RecvTimeoutError, Sender};
@@ -290,9 +290,12 @@ fn act(action: Action, session: &mut Session, state: &mut ConsoleState, choice: 
         }
         Action::NextLead => {
             let lead = telemetry.map_or(state.arrangement.lead, |t| t.lead);
-            let index = LeadVoice::ALL.iter().position(|l| *l == lead).unwrap_or(0);
+            let index = LeadInstrument::ALL
+                .iter()
+                .position(|l| *l == lead)
+                .unwrap_or(0);
             session.send(Command::SetLead(
-                LeadVoice::ALL[(index + 1) % LeadVoice::ALL.len()],
+                LeadInstrument::ALL[(index + 1) % LeadInstrument::ALL.len()],
             ));
         }
         Action::ToggleCountIn => {
