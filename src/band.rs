@@ -95,8 +95,10 @@ pub fn band_seed(seed: u64, preset_name: &str) -> u64 {
     seed ^ hash
 }
 
-/// A player's own random stream and sense of time.
-pub struct Feel {
+/// A player's micro-timing (where they sit against the beat, how far they stray) and the
+/// seeded random stream it and their choices come from. The preset's style of playing is
+/// [`crate::preset::Feel`].
+pub struct PlayerTiming {
     rng: Pcg32,
     /// Where this player sits against the beat, in ms (negative = ahead).
     offset_ms: f32,
@@ -104,7 +106,7 @@ pub struct Feel {
     jitter_ms: f32,
 }
 
-impl Feel {
+impl PlayerTiming {
     pub fn new(seed: u64, stream: u64, offset_ms: f32, jitter_ms: f32) -> Self {
         Self {
             rng: Pcg32::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)),

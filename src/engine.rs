@@ -18,11 +18,11 @@ use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
 use crate::band::piano::Pianist;
 use crate::band::{Arrangement, Conductor, EventQueue, Player, Sound};
-use crate::preset::{LeadVoice, TEMPO_RANGE};
+use crate::preset::{LeadInstrument, TEMPO_RANGE};
 use crate::synth::bass::{BassBody, BassVoice};
-use crate::synth::drums::DrumKit;
+use crate::synth::drums::DrumSynth;
 use crate::synth::fx::{Echo, Limiter, Room};
-use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadVoiceUnit};
+use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadSynthVoice};
 use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
 use ringbuf::traits::{Consumer, Producer, Split};
@@ -58,7 +58,7 @@ pub struct EngineConfig {
     /// Tempo in BPM; `None` is the arrangement's.
     pub tempo: Option<f32>,
     /// The lead voice; `None` is the arrangement's.
-    pub lead: Option<LeadVoice>,
+    pub lead: Option<LeadInstrument>,
     /// Whether [`Command::Start`] counts in.
     pub count_in: bool,
     /// Whether the band plays from the start (false: it waits for [`Command::Start`];
@@ -155,10 +155,10 @@ pub struct Engine {
     pianist: Pianist,
     bass: VoicePool<BassVoice, BASS_VOICES>,
     bass_body: BassBody,
-    drums: DrumKit,
+    drums: DrumSynth,
     piano: VoicePool<PianoVoice, PIANO_VOICES>,
-    lead: VoicePool<LeadVoiceUnit, LEAD_VOICES>,
-    lead_kind: LeadVoice,
+    lead: VoicePool<LeadSynthVoice, LEAD_VOICES>,
+    lead_instrument: LeadInstrument,
     lead_controls: LeadControls,
     sustain: bool,
     sustained: [bool; 128],
@@ -202,7 +202,7 @@ impl Engine {
         let (input_tx, input_rx) = HeapRb::<TimedInput>::new(INPUT_CAPACITY).split();
         let (telemetry_tx, telemetry_rx) = HeapRb::<Telemetry>::new(TELEMETRY_CAPACITY).split();
         let (returns_tx, returns_rx) = HeapRb::<EngineReturn>::new(COMMAND_CAPACITY).split();
-        let lead_kind = config.lead.unwrap_or(arrangement.lead);
+        let lead_instrument = config.lead.unwrap_or(arrangement.lead);
         let tempo = config.tempo.map_or(arrangement.tempo, |t| {
             t.clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end())
         });
@@ -217,10 +217,10 @@ impl Engine {
             pianist: Pianist::new(seed),
             bass: VoicePool::new(|i| BassVoice::new(sr, seed ^ (0x100 + i as u64))),
             bass_body: BassBody::new(sr),
-            drums: DrumKit::new(sr, seed ^ 0x200),
+            drums: DrumSynth::new(sr, seed ^ 0x200),
             piano: VoicePool::new(|i| PianoVoice::new(sr, seed ^ (0x300 + i as u64))),
-            lead: VoicePool::new(|i| LeadVoiceUnit::new(sr, seed ^ (0x400 + i as u64))),
-            lead_kind,
+            lead: VoicePool::new(|i| LeadSynthVoice::new(sr, seed ^ (0x400 + i as u64))),
+            lead_instrument,
             lead_controls: LeadControls::default(),
             sustain: false,
             sustained: [false; 128],
@@ -466,12 +466,12 @@ impl Engine {
                 }
                 Command::SetLead(kind) => {
                     self.lead.release_all();
-                    self.lead_kind = kind;
+                    self.lead_instrument = kind;
                 }
                 Command::Load(arrangement) => {
                     let old = std::mem::replace(&mut self.arrangement, arrangement);
                     self.conductor.set_tempo(self.arrangement.tempo);
-                    self.lead_kind = self.arrangement.lead;
+                    self.lead_instrument = self.arrangement.lead;
                     self.restart_form();
                     // The old arrangement is dropped by the controller, off this thread. If
                     // the return ring is full it is dropped here, which is rare enough
@@ -554,7 +554,7 @@ impl Engine {
                         self.lead.start(LeadNote {
                             key,
                             velocity,
-                            kind: self.lead_kind,
+                            instrument: self.lead_instrument,
                         });
                     }
                 }
@@ -593,9 +593,9 @@ impl Engine {
                 self.lead.silence_all();
             }
             InputEvent::Program(program) => {
-                let kinds = LeadVoice::ALL;
+                let kinds = LeadInstrument::ALL;
                 self.lead.release_all();
-                self.lead_kind = kinds[program as usize % kinds.len()];
+                self.lead_instrument = kinds[program as usize % kinds.len()];
                 self.lead_programs += 1;
             }
         }
@@ -730,7 +730,7 @@ impl Engine {
             notes_played: self.notes_played,
             dropped_input: self.dropped_input,
             dropped_events: self.queue.dropped(),
-            lead: self.lead_kind,
+            lead: self.lead_instrument,
             lead_programs: self.lead_programs,
             mute: self.mute,
             sample_rate: self.sample_rate,

@@ -79,7 +79,7 @@ pub struct Preset {
     /// from the tempo.
     pub swing: Option<f32>,
     /// The suggested lead voice.
-    pub lead: LeadVoice,
+    pub lead: LeadInstrument,
     /// A short practice note for the player (may be empty).
     pub practice: String,
     /// The form: sections played in order, each repeated, then the whole form loops.
@@ -245,8 +245,9 @@ slug_enum! {
 }
 
 slug_enum! {
-    /// The lead voice the player improvises with.
-    pub enum LeadVoice as "lead voice" {
+    /// The instrument the player improvises through: the "lead voice" of the console, the
+    /// README and the `lead` field. [`crate::synth::lead::LeadSynthVoice`] plays it.
+    pub enum LeadInstrument as "lead voice" {
         /// Trumpet with a Harmon mute (stem out): the record's sound.
         HarmonTrumpet = ("harmon-trumpet", "Harmon-muted trumpet"),
         /// Open trumpet.

@@ -3,7 +3,7 @@
 
 use ascenseur::band::{Arrangement, Player};
 use ascenseur::engine::{Command, Engine, EngineConfig, InputEvent, TimedInput};
-use ascenseur::preset::{self, LeadVoice};
+use ascenseur::preset::{self, LeadInstrument};
 use assert_no_alloc::{AllocDisabler, assert_no_alloc, reset_violation_count, violation_count};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
@@ -58,9 +58,9 @@ fn every_preset_renders_32_bars_with_midi_bursts_without_allocating() {
                     1 => {
                         Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5))
                     }
-                    2 => {
-                        Command::SetLead(LeadVoice::ALL[rng.random_range(0..LeadVoice::ALL.len())])
-                    }
+                    2 => Command::SetLead(
+                        LeadInstrument::ALL[rng.random_range(0..LeadInstrument::ALL.len())],
+                    ),
                     3 => Command::Stop,
                     4 => Command::Start,
                     5 => Command::SetCountIn(rng.random_bool(0.5)),

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ascenseur::preset::{
-    self, BassStyle, CatalogEntry, DrumKit, ErrorKind, Feel, LeadVoice, MAX_FILE_BYTES, Meter,
+    self, BassStyle, CatalogEntry, DrumKit, ErrorKind, Feel, LeadInstrument, MAX_FILE_BYTES, Meter,
     OstinatoStep, Preset, PresetError, PresetSource,
 };
 use ascenseur::theory::{ChordSymbol, Key, Mode, VoicingFamily};
@@ -193,10 +193,13 @@ fn builtin_tempos_feels_and_kits_follow_tracks_md() {
         builtin("chez-le-photographe-du-motel").bass,
         BassStyle::Pedal
     );
-    assert_eq!(builtin("au-bar-du-petit-bac").lead, LeadVoice::TenorSax);
+    assert_eq!(
+        builtin("au-bar-du-petit-bac").lead,
+        LeadInstrument::TenorSax
+    );
     assert_eq!(
         builtin("julien-dans-l-ascenseur").lead,
-        LeadVoice::OpenTrumpet
+        LeadInstrument::OpenTrumpet
     );
     for name in ["generique", "sur-l-autoroute", "diner-au-motel"] {
         assert_eq!(builtin(name).bass, BassStyle::Walking, "{name}");
@@ -355,7 +358,7 @@ fn valid_fixtures_parse() {
 fn minimal_fixture_gets_the_documented_defaults() {
     let p = preset::load_file(&manifest_path("tests/valid_presets/minimal.toml")).unwrap();
     assert_eq!(p.meter, Meter::FOUR_FOUR);
-    assert_eq!(p.lead, LeadVoice::HarmonTrumpet);
+    assert_eq!(p.lead, LeadInstrument::HarmonTrumpet);
     assert_eq!(p.swing, None);
     assert_eq!(p.cue, "");
     assert_eq!(p.practice, "");
@@ -374,7 +377,7 @@ fn waltz_fixture_reads_every_optional_field() {
     assert_eq!(p.meter.beats_per_bar, 3);
     assert_eq!(p.tempo, 144.5);
     assert_eq!(p.swing, Some(3.0));
-    assert_eq!(p.lead, LeadVoice::ElectricPiano);
+    assert_eq!(p.lead, LeadInstrument::ElectricPiano);
     assert_eq!(p.feel, Feel::Ostinato);
     assert_eq!(p.form_bars(), 3 * 4 + 6);
     let pattern = p.bass.pattern().expect("ostinato");
@@ -511,7 +514,7 @@ fn error_display_is_exact() {
     );
     let path = manifest_path("tests/invalid_presets/unknown-lead.toml");
     let shown = preset::load_file(&path).unwrap_err().to_string();
-    for voice in LeadVoice::ALL {
+    for voice in LeadInstrument::ALL {
         assert!(shown.contains(voice.slug()), "lists the choices: {shown}");
     }
 }
@@ -807,11 +810,11 @@ fn user_dir_env_child() {
 
 #[test]
 fn slug_enums_round_trip() {
-    for v in LeadVoice::ALL {
-        assert_eq!(LeadVoice::parse(v.slug()), Ok(*v));
+    for v in LeadInstrument::ALL {
+        assert_eq!(LeadInstrument::parse(v.slug()), Ok(*v));
         assert!(!v.name().is_empty());
     }
-    assert_eq!(LeadVoice::ALL.len(), 4);
+    assert_eq!(LeadInstrument::ALL.len(), 4);
     for v in Feel::ALL {
         assert_eq!(v.slug().parse::<Feel>(), Ok(*v));
     }
@@ -819,7 +822,7 @@ fn slug_enums_round_trip() {
     for v in DrumKit::ALL {
         assert_eq!(DrumKit::parse(v.slug()), Ok(*v));
     }
-    let err = LeadVoice::parse("kazoo").unwrap_err().to_string();
+    let err = LeadInstrument::parse("kazoo").unwrap_err().to_string();
     assert!(
         err.contains("'kazoo'") && err.contains("tenor-sax"),
         "{err}"

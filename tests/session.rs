@@ -7,7 +7,7 @@ use ascenseur::io::manual::{ManualBlock, ManualDevice};
 use ascenseur::live::{
     AudioHost, Intent, Notice, Performance, RETRY_INTERVAL, Session, SessionSettings,
 };
-use ascenseur::preset::{self, LeadVoice};
+use ascenseur::preset::{self, LeadInstrument};
 use ascenseur_analysis::{Band, OnsetOptions, detect_onsets};
 use std::time::Duration;
 
@@ -137,7 +137,7 @@ fn a_resumed_engine_plays_the_players_tempo_mutes_and_lead_from_its_first_sample
 
     // Lead: the note sounds through the chosen voice, sample for sample what a fresh
     // engine with that voice plays, and not what the preset's own voice plays.
-    let lead_of = |voice: LeadVoice| {
+    let lead_of = |voice: LeadInstrument| {
         let config = EngineConfig {
             sample_rate: RATE as f32,
             seed: SEED,
@@ -218,10 +218,10 @@ fn a_lead_chosen_from_the_keyboard_is_kept_across_a_loss() {
     let mut session = start(&device, "generique");
     assert!(session.live_input().send_now(InputEvent::Program(2)));
     play(&mut session, &device, 2 * BLOCK);
-    assert_eq!(session.performance().lead(), LeadVoice::ALL[2]);
+    assert_eq!(session.performance().lead(), LeadInstrument::ALL[2]);
     lose_and_resume(&mut session, &device);
     play(&mut session, &device, BLOCK);
-    assert_eq!(session.telemetry().unwrap().lead, LeadVoice::ALL[2]);
+    assert_eq!(session.telemetry().unwrap().lead, LeadInstrument::ALL[2]);
     session.stop();
 }
 

@@ -2,7 +2,7 @@
 //! styles resolved, the swing ratio chosen. Built on an ordinary thread; the audio
 //! thread only reads it.
 
-use crate::preset::{BassStyle, DrumStyle, Feel, LeadVoice, PianoStyle, Preset, TEMPO_RANGE};
+use crate::preset::{BassStyle, DrumStyle, Feel, LeadInstrument, PianoStyle, Preset, TEMPO_RANGE};
 use crate::theory::{ChordScale, ChordSymbol, Mode};
 
 /// One chord held for some bars, with its scale: the unit the players think in.
@@ -60,7 +60,7 @@ pub struct Arrangement {
     pub bass: BassPlan,
     pub drums: DrumStyle,
     pub piano: PianoStyle,
-    pub lead: LeadVoice,
+    pub lead: LeadInstrument,
 }
 
 impl Arrangement {

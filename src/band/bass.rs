@@ -7,7 +7,7 @@
 //! and no two bars in a row are the same.
 
 use super::arrangement::BassPlan;
-use super::{BarContext, EventQueue, Feel, Sound};
+use super::{BarContext, EventQueue, PlayerTiming, Sound};
 use crate::synth::bass::BassNote;
 use crate::theory::{PitchClass, PitchClassSet};
 
@@ -19,7 +19,7 @@ pub const HIGHEST: u8 = 55;
 const BEHIND_MS: f32 = 7.0;
 
 pub struct Bassist {
-    feel: Feel,
+    timing: PlayerTiming,
     /// The note already chosen for the next downbeat.
     next_downbeat: Option<u8>,
     last_bar: [u8; 8],
@@ -60,7 +60,7 @@ fn step_in(set: PitchClassSet, from: u8, dir: i32) -> Option<u8> {
 impl Bassist {
     pub fn new(seed: u64) -> Self {
         Self {
-            feel: Feel::new(seed, 1, BEHIND_MS, 2.0),
+            timing: PlayerTiming::new(seed, 1, BEHIND_MS, 2.0),
             next_downbeat: None,
             last_bar: [0; 8],
             direction: 1,
@@ -90,8 +90,8 @@ impl Bassist {
         beats: f32,
         velocity: f32,
     ) {
-        let offset = self.feel.timing_ms();
-        let velocity = self.feel.vary(velocity, 0.06).clamp(0.1, 1.0);
+        let offset = self.timing.timing_ms();
+        let velocity = self.timing.vary(velocity, 0.06).clamp(0.1, 1.0);
         queue.push(
             ctx.time(beat, ctx.swing, offset),
             Sound::Bass(BassNote {
@@ -120,18 +120,18 @@ impl Bassist {
             }
         }
         // Favour the root and fifth, which keep the time grounded.
-        let pc = if self.feel.maybe(0.45) {
-            if self.feel.maybe(0.6) && tones.contains(fifth) {
+        let pc = if self.timing.maybe(0.45) {
+            if self.timing.maybe(0.6) && tones.contains(fifth) {
                 fifth
             } else {
                 root
             }
         } else {
-            candidates[self.feel.pick(n.max(1))]
+            candidates[self.timing.pick(n.max(1))]
         };
         nearest(
             pc,
-            from as i32 + self.direction * (3 + self.feel.pick(5) as i32),
+            from as i32 + self.direction * (3 + self.timing.pick(5) as i32),
         )
     }
 
@@ -150,7 +150,7 @@ impl Bassist {
             self.direction = -1;
         } else if first <= LOWEST + 5 {
             self.direction = 1;
-        } else if self.feel.maybe(0.35) {
+        } else if self.timing.maybe(0.35) {
             self.direction = -self.direction;
         }
         let beats = ctx.beats.clamp(1, 8) as usize;
@@ -161,11 +161,11 @@ impl Bassist {
             // Usually from the side the line comes from; sometimes from beyond (an
             // enclosure-like turn back onto the target).
             let mut approach_side = if next > first { -1 } else { 1 };
-            if self.feel.maybe(0.3) {
+            if self.timing.maybe(0.3) {
                 approach_side = -approach_side;
             }
             // The approach: a half step (in or out of the mode) or the scale tone next door.
-            let approach = if self.feel.maybe(0.32) {
+            let approach = if self.timing.maybe(0.32) {
                 (next as i32 + approach_side) as u8
             } else {
                 step_in(mode, next, approach_side).unwrap_or((next as i32 - approach_side) as u8)
@@ -178,7 +178,7 @@ impl Bassist {
                 // The middle beat (beat 3 in 4/4): a chord tone on the way to the approach.
                 let middle = beats / 2;
                 let goal = (first as i32 + approach as i32) / 2
-                    + self.direction * self.feel.pick(3) as i32;
+                    + self.direction * self.timing.pick(3) as i32;
                 let mut best = first;
                 let mut best_d = i32::MAX;
                 for pc in tones.iter() {
@@ -209,7 +209,7 @@ impl Bassist {
                         self.direction
                     };
                     // A passing tone, or now and then a chord tone on the way (arpeggio).
-                    let arpeggio = if self.feel.maybe(0.3) {
+                    let arpeggio = if self.timing.maybe(0.3) {
                         step_in(tones, prev, dir).filter(|&n| {
                             n != target
                                 && (n as i32 - target as i32).signum()
@@ -244,10 +244,10 @@ impl Bassist {
         let root = nearest(ctx.slot.chord.root_pc(), 33);
         let beats = ctx.beats as f32;
         // A drone: the root held through the bar, now and then answered by the fifth below.
-        if ctx.bar_in_slot % 2 == 0 || self.feel.maybe(0.5) {
+        if ctx.bar_in_slot % 2 == 0 || self.timing.maybe(0.5) {
             self.play(ctx, queue, 0.0, root, beats * 0.97, 0.75);
         }
-        if ctx.beats >= 4 && self.feel.maybe(0.2) {
+        if ctx.beats >= 4 && self.timing.maybe(0.2) {
             let fifth = nearest(ctx.slot.chord.root_pc().transpose(7), root as i32 - 5);
             if ctx
                 .slot

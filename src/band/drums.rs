@@ -9,21 +9,21 @@
 //! and a kick on the "and" of 4 mark the end of a section. The drummer sits a few
 //! milliseconds ahead of the beat.
 
-use super::{BarContext, EventQueue, Feel, Sound};
-use crate::preset::{DrumKit as Kit, DrumStyle};
+use super::{BarContext, EventQueue, PlayerTiming, Sound};
+use crate::preset::{DrumKit, DrumStyle};
 use crate::synth::drums::{DrumHit, Stroke};
 
 /// The drummer plays slightly ahead of the beat (ms).
 const AHEAD_MS: f32 = -6.0;
 
 pub struct Drummer {
-    feel: Feel,
+    timing: PlayerTiming,
 }
 
 impl Drummer {
     pub fn new(seed: u64) -> Self {
         Self {
-            feel: Feel::new(seed, 2, AHEAD_MS, 2.0),
+            timing: PlayerTiming::new(seed, 2, AHEAD_MS, 2.0),
         }
     }
 
@@ -36,8 +36,8 @@ impl Drummer {
         velocity: f32,
         length_beats: f32,
     ) {
-        let offset = self.feel.timing_ms();
-        let velocity = self.feel.vary(velocity, 0.07).clamp(0.03, 1.0);
+        let offset = self.timing.timing_ms();
+        let velocity = self.timing.vary(velocity, 0.07).clamp(0.03, 1.0);
         queue.push(
             ctx.time(beat, ctx.swing, offset),
             Sound::Drum(DrumHit {
@@ -55,7 +55,7 @@ impl Drummer {
     pub fn plan(&mut self, ctx: &BarContext, style: &DrumStyle, queue: &mut EventQueue) {
         let beats = ctx.beats;
         let tempo = ctx.arrangement.tempo;
-        let brushes = style.kit == Kit::Brushes;
+        let brushes = style.kit == DrumKit::Brushes;
         let density = style.density.clamp(0.0, 1.0);
         let ride = if brushes {
             Stroke::BrushTap
@@ -96,7 +96,7 @@ impl Drummer {
             if backbeat {
                 self.hit(ctx, queue, b + 0.5, ride, soft * 0.4, 0.0);
                 self.hit(ctx, queue, b, Stroke::HiHatFoot, 0.5, 0.0);
-            } else if self.feel.maybe(0.25 * density) {
+            } else if self.timing.maybe(0.25 * density) {
                 // Now and then a skip after 1 or 3 too: comping on the same swung grid.
                 self.hit(ctx, queue, b + 0.5, ride, soft * 0.33, 0.0);
             }
@@ -104,9 +104,9 @@ impl Drummer {
             self.hit(ctx, queue, b, Stroke::Kick, 0.16, 0.0);
         }
 
-        if !brushes && self.feel.maybe(0.45 * density) {
+        if !brushes && self.timing.maybe(0.45 * density) {
             // A snare "chatter" note on a swung off-beat.
-            let beat = self.feel.pick(beats as usize) as f32;
+            let beat = self.timing.pick(beats as usize) as f32;
             self.hit(ctx, queue, beat + 0.5, Stroke::Snare, 0.28, 0.0);
         }
 
@@ -121,10 +121,10 @@ impl Drummer {
             };
             self.hit(ctx, queue, last, accent, 0.68, 0.0);
             self.hit(ctx, queue, last + 0.5, accent, 0.75, 0.0);
-            if self.feel.maybe(0.7) {
+            if self.timing.maybe(0.7) {
                 self.hit(ctx, queue, last + 0.5, Stroke::Kick, 0.55, 0.0);
             }
-            if self.feel.maybe(0.4 * density + 0.2) {
+            if self.timing.maybe(0.4 * density + 0.2) {
                 self.hit(ctx, queue, last - 1.0 + 0.5, accent, 0.5, 0.0);
             }
         }

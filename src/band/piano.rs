@@ -7,8 +7,8 @@
 //! per the preset) change position when the chord changes or when the pianist feels like
 //! it.
 
-use super::{BarContext, EventQueue, Feel, Sound};
-use crate::preset::{Feel as Groove, PianoStyle};
+use super::{BarContext, EventQueue, PlayerTiming, Sound};
+use crate::preset::{Feel, PianoStyle};
 use crate::synth::piano::PianoNote;
 use crate::theory::voicing::{Voicing, voice};
 
@@ -38,7 +38,7 @@ impl Stroke {
 }
 
 pub struct Pianist {
-    feel: Feel,
+    timing: PlayerTiming,
     variant: u32,
     /// The next bar's downbeat was already played as an anticipation.
     anticipated: bool,
@@ -47,7 +47,7 @@ pub struct Pianist {
 impl Pianist {
     pub fn new(seed: u64) -> Self {
         Self {
-            feel: Feel::new(seed, 3, PLACE_MS, 3.0),
+            timing: PlayerTiming::new(seed, 3, PLACE_MS, 3.0),
             variant: 0,
             anticipated: false,
         }
@@ -70,8 +70,8 @@ impl Pianist {
             velocity,
             roll_ms,
         } = stroke;
-        let offset = self.feel.timing_ms();
-        let velocity = self.feel.vary(velocity, 0.06).clamp(0.1, 1.0);
+        let offset = self.timing.timing_ms();
+        let velocity = self.timing.vary(velocity, 0.06).clamp(0.1, 1.0);
         // Comping swings less than the ride: soloists and compers lay the off-beat a little earlier.
         let swing = ctx.swing.min(2.2);
         for (i, &key) in voicing.notes().iter().enumerate() {
@@ -93,11 +93,11 @@ impl Pianist {
     }
 
     pub fn plan(&mut self, ctx: &BarContext, style: &PianoStyle, queue: &mut EventQueue) {
-        let ballad = matches!(ctx.arrangement.feel, Groove::Ballad | Groove::Rubato);
+        let ballad = matches!(ctx.arrangement.feel, Feel::Ballad | Feel::Rubato);
         let density = style.density.clamp(0.0, 1.0) * if ballad { 0.7 } else { 1.0 };
         let beats = ctx.beats as f32;
-        if ctx.chord_starts() || self.feel.maybe(0.15) {
-            self.variant = self.feel.pick(8) as u32;
+        if ctx.chord_starts() || self.timing.maybe(0.15) {
+            self.variant = self.timing.pick(8) as u32;
         }
         let here = voice(style.voicing, &ctx.slot.scale, VOICING_FLOOR, self.variant);
         let roll = if ballad { 9.0 } else { 0.0 };
@@ -111,8 +111,8 @@ impl Pianist {
                 &here,
                 Stroke::new(0.0, held.max(1.5), 0.5, roll),
             );
-        } else if !anticipated && self.feel.maybe(0.2 + 0.5 * density) {
-            match self.feel.pick(4) {
+        } else if !anticipated && self.timing.maybe(0.2 + 0.5 * density) {
+            match self.timing.pick(4) {
                 // Charleston: 1 and the "and" of 2.
                 0 if !ballad => {
                     self.chord(ctx, queue, &here, Stroke::new(0.0, 0.8, 0.45, 0.0));
@@ -134,10 +134,10 @@ impl Pianist {
         if ctx.chord_ends()
             && ctx.next_slot.start_bar != ctx.slot.start_bar
             && beats >= 2.0
-            && self.feel.maybe(0.25 + 0.4 * density)
+            && self.timing.maybe(0.25 + 0.4 * density)
         {
             // Anticipate the next chord on the last off-beat of the bar.
-            self.variant = self.feel.pick(8) as u32;
+            self.variant = self.timing.pick(8) as u32;
             let next = voice(
                 style.voicing,
                 &ctx.next_slot.scale,

@@ -3,7 +3,7 @@
 //! the audio thread.
 
 use crate::band::{Arrangement, Player, Position};
-use crate::preset::LeadVoice;
+use crate::preset::LeadInstrument;
 
 /// From the UI to the engine.
 #[derive(Debug)]
@@ -11,7 +11,7 @@ pub enum Command {
     /// New tempo in BPM, from the next bar line.
     SetTempo(f32),
     SetMute(Player, bool),
-    SetLead(LeadVoice),
+    SetLead(LeadInstrument),
     /// A new arrangement (another preset, a transposition): starts the form again.
     Load(Box<Arrangement>),
     /// Start the form again from bar 1.
@@ -116,7 +116,7 @@ pub struct Telemetry {
     pub notes_played: u64,
     pub dropped_input: u64,
     pub dropped_events: u64,
-    pub lead: LeadVoice,
+    pub lead: LeadInstrument,
     /// Program changes that chose the lead voice since the start: a live session adopts
     /// `lead` when this moves, since the player chose it from the keyboard.
     pub lead_programs: u64,

@@ -4,7 +4,7 @@
 
 use crate::band::{Arrangement, ArrangementError, Player, arrangement_for};
 use crate::engine::{Command, EngineConfig};
-use crate::preset::{LeadVoice, Preset, TEMPO_RANGE};
+use crate::preset::{LeadInstrument, Preset, TEMPO_RANGE};
 use crate::theory::{Key, semitones_between, transposed_key};
 
 /// What a console key asks for. The session applies each in turn to what the player has
@@ -16,7 +16,7 @@ pub enum Intent {
     /// Tempo up or down by this many BPM, within [`TEMPO_RANGE`].
     StepTempo(f32),
     ToggleMute(Player),
-    /// The next lead voice of [`LeadVoice::ALL`].
+    /// The next lead voice of [`LeadInstrument::ALL`].
     NextLead,
     ToggleCountIn,
     /// Another preset of the list, this many steps on (wrapping), in the same
@@ -45,7 +45,7 @@ pub struct Performance {
     arrangement: Arrangement,
     tempo: f32,
     mute: [bool; 3],
-    lead: LeadVoice,
+    lead: LeadInstrument,
     count_in: bool,
     playing: bool,
 }
@@ -123,7 +123,7 @@ impl Performance {
         self.mute
     }
 
-    pub fn lead(&self) -> LeadVoice {
+    pub fn lead(&self) -> LeadInstrument {
         self.lead
     }
 
@@ -177,11 +177,11 @@ impl Performance {
                 send(Command::SetMute(player, self.mute[index]));
             }
             Intent::NextLead => {
-                let index = LeadVoice::ALL
+                let index = LeadInstrument::ALL
                     .iter()
                     .position(|l| *l == self.lead)
                     .unwrap_or(0);
-                self.lead = LeadVoice::ALL[(index + 1) % LeadVoice::ALL.len()];
+                self.lead = LeadInstrument::ALL[(index + 1) % LeadInstrument::ALL.len()];
                 send(Command::SetLead(self.lead));
             }
             Intent::ToggleCountIn => {
@@ -229,7 +229,7 @@ impl Performance {
     }
 
     /// The engine chose another lead voice itself (a program change from a keyboard).
-    pub fn lead_chosen_by_program(&mut self, lead: LeadVoice) {
+    pub fn lead_chosen_by_program(&mut self, lead: LeadInstrument) {
         self.lead = lead;
     }
 }
@@ -261,8 +261,11 @@ mod tests {
         let lead = p.lead();
         apply(&mut p, Intent::NextLead);
         apply(&mut p, Intent::NextLead);
-        let index = LeadVoice::ALL.iter().position(|l| *l == lead).unwrap();
-        assert_eq!(p.lead(), LeadVoice::ALL[(index + 2) % LeadVoice::ALL.len()]);
+        let index = LeadInstrument::ALL.iter().position(|l| *l == lead).unwrap();
+        assert_eq!(
+            p.lead(),
+            LeadInstrument::ALL[(index + 2) % LeadInstrument::ALL.len()]
+        );
         let tempo = p.tempo();
         apply(&mut p, Intent::StepTempo(2.0));
         apply(&mut p, Intent::StepTempo(2.0));

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::error::{ErrorKind, Locator};
 use super::{
     BARS_RANGE, BASS_STYLES, BEATS_PER_BAR_RANGE, BassStyle, Change, DENSITY_RANGE, DrumKit,
-    DrumStyle, Feel, INTERVAL_RANGE, LeadVoice, MAX_CHANGES, MAX_FORM_BARS, MAX_PATTERN_BARS,
+    DrumStyle, Feel, INTERVAL_RANGE, LeadInstrument, MAX_CHANGES, MAX_FORM_BARS, MAX_PATTERN_BARS,
     MAX_PATTERN_STEPS, MAX_SECTIONS, Meter, OstinatoStep, PianoStyle, Preset, PresetError,
     REPEAT_RANGE, SWING_RANGE, Section, TEMPO_RANGE, UnknownChoice,
 };
@@ -315,8 +315,8 @@ impl Validator<'_> {
             None => None,
         };
         let lead = match &raw.lead {
-            Some(l) => self.choice(l, LeadVoice::parse)?,
-            None => LeadVoice::HarmonTrumpet,
+            Some(l) => self.choice(l, LeadInstrument::parse)?,
+            None => LeadInstrument::HarmonTrumpet,
         };
         let sections = self.sections(&raw.sections)?;
         let bass = self.bass(&raw.bass, meter)?;

@@ -114,8 +114,9 @@ impl NoiseFilter for Highpass {
     }
 }
 
-/// The whole kit, rendered into the drum bus.
-pub struct DrumKit {
+/// The drum synthesizer: the whole kit, rendered into the drum bus. (Brushes or sticks,
+/// the preset's [`crate::preset::DrumKit`], is the drummer's choice of strokes.)
+pub struct DrumSynth {
     sample_rate: f32,
     noise: Noise,
     kick: Ringing<3>,
@@ -201,7 +202,7 @@ const HAT_MODES: [f32; 6] = [1453.0, 2217.0, 3391.0, 4677.0, 6121.0, 7943.0];
 const SNARE_MODES: [(f32, f32); 4] = [(186.0, 1.0), (311.0, 0.6), (447.0, 0.35), (603.0, 0.2)];
 const KICK_MODES: [(f32, f32); 3] = [(57.0, 1.0), (93.0, 0.45), (141.0, 0.2)];
 
-impl DrumKit {
+impl DrumSynth {
     pub fn new(sample_rate: f32, seed: u64) -> Self {
         let sr = sample_rate;
         let mut kick = Partials::default();

@@ -14,7 +14,7 @@ use super::{
     Bandpass, Highpass, Lowpass, Noise, SILENCE_CHECK_INTERVAL, SILENCE_ENERGY, Smoother, db_gain,
     midi_hz,
 };
-use crate::preset::LeadVoice;
+use crate::preset::LeadInstrument;
 use fundsp::prelude32::{An, U1, WaveSynth};
 
 /// Notes struck closer together than this are a chord (separate voices); a later note
@@ -36,7 +36,7 @@ pub struct LeadNote {
     pub key: u8,
     /// 0 … 1.
     pub velocity: f32,
-    pub kind: LeadVoice,
+    pub instrument: LeadInstrument,
 }
 
 /// Controls shared by every lead voice: the player's wheels.
@@ -48,10 +48,11 @@ pub struct LeadControls {
     pub modulation: f32,
 }
 
-/// One lead voice.
-pub struct LeadVoiceUnit {
+/// One voice of the lead synth's pool, playing one note on the [`LeadInstrument`] of
+/// that note.
+pub struct LeadSynthVoice {
     sample_rate: f32,
-    kind: LeadVoice,
+    instrument: LeadInstrument,
     osc: An<WaveSynth<U1>>,
     brightness: Lowpass,
     /// A second, fixed low-pass: horns (and the microphones of 1957) have little above
@@ -84,14 +85,14 @@ pub struct LeadVoiceUnit {
     controls: LeadControls,
 }
 
-impl LeadVoiceUnit {
+impl LeadSynthVoice {
     pub fn new(sample_rate: f32, seed: u64) -> Self {
         let sr = sample_rate;
         let mut osc = fundsp::prelude32::saw();
         osc.set_sample_rate(sr as f64);
         Self {
             sample_rate,
-            kind: LeadVoice::HarmonTrumpet,
+            instrument: LeadInstrument::HarmonTrumpet,
             osc,
             brightness: Lowpass::new(2000.0, 0.7, sr),
             top: Lowpass::new(9000.0, 0.6, sr),
@@ -137,7 +138,7 @@ impl LeadVoiceUnit {
 
     /// Whether this voice is a horn (which slurs) rather than a keyboard.
     pub fn glides(&self) -> bool {
-        self.kind != LeadVoice::ElectricPiano
+        self.instrument != LeadInstrument::ElectricPiano
     }
 
     /// Slur to a new key without re-attacking: a horn player's legato. The key left
@@ -198,20 +199,20 @@ impl LeadVoiceUnit {
     fn set_brightness(&mut self, envelope: f32) {
         let hz = self.hz;
         let loud = envelope * (0.4 + 0.6 * self.velocity);
-        match self.kind {
-            LeadVoice::HarmonTrumpet => {
+        match self.instrument {
+            LeadInstrument::HarmonTrumpet => {
                 let wah = self.controls.modulation;
                 self.brightness.cutoff = (hz * (3.0 + 14.0 * loud)).min(9000.0);
                 self.formant_a.cutoff = 1500.0 + 1100.0 * wah;
                 self.formant_a.q = 6.0 - 2.5 * wah;
             }
-            LeadVoice::OpenTrumpet => {
+            LeadInstrument::OpenTrumpet => {
                 self.brightness.cutoff = (hz * (2.0 + 12.0 * loud * loud)).min(10_000.0);
             }
-            LeadVoice::TenorSax => {
+            LeadInstrument::TenorSax => {
                 self.brightness.cutoff = (hz * (2.5 + 8.0 * loud)).min(6000.0);
             }
-            LeadVoice::ElectricPiano => {}
+            LeadInstrument::ElectricPiano => {}
         }
     }
 
@@ -234,8 +235,8 @@ impl LeadVoiceUnit {
     fn horn_tone(&mut self, hz: f32) -> f32 {
         let raw = self.top.filter(self.osc.tick(&[hz].into())[0]);
         let breath = self.breath.filter(self.noise.white());
-        match self.kind {
-            LeadVoice::HarmonTrumpet => {
+        match self.instrument {
+            LeadInstrument::HarmonTrumpet => {
                 // The mute takes away the body; what is left is a narrow nasal peak that the
                 // hand over the stem moves (mod wheel), plus the buzz near 4 kHz.
                 let bright = self.brightness.filter(raw);
@@ -245,28 +246,28 @@ impl LeadVoiceUnit {
                     + thin * 0.25;
                 nasal * 0.9 + breath * 0.05
             }
-            LeadVoice::OpenTrumpet => {
+            LeadInstrument::OpenTrumpet => {
                 let bright = self.brightness.filter(raw);
                 bright * 0.7 + self.formant_a.filter(bright) * 0.8 + breath * 0.03
             }
-            LeadVoice::TenorSax => {
+            LeadInstrument::TenorSax => {
                 let bright = self.brightness.filter(raw);
                 bright * 0.6
                     + self.formant_a.filter(bright) * 0.7
                     + self.formant_b.filter(bright) * 0.35
                     + breath * 0.08
             }
-            LeadVoice::ElectricPiano => 0.0,
+            LeadInstrument::ElectricPiano => 0.0,
         }
     }
 }
 
-impl Voice for LeadVoiceUnit {
+impl Voice for LeadSynthVoice {
     type Params = LeadNote;
 
     fn start(&mut self, note: LeadNote) {
         let velocity = note.velocity.clamp(0.02, 1.0);
-        self.kind = note.kind;
+        self.instrument = note.instrument;
         self.key = note.key;
         self.slurred_len = 0;
         self.velocity = velocity;
@@ -288,17 +289,17 @@ impl Voice for LeadVoiceUnit {
         self.formant_a.reset();
         self.formant_b.reset();
         self.breath.reset();
-        let (fa, qa, fb, qb) = match note.kind {
-            LeadVoice::HarmonTrumpet => (1800.0, 5.0, 3900.0, 3.0),
-            LeadVoice::OpenTrumpet => (1250.0, 1.6, 2600.0, 1.5),
-            LeadVoice::TenorSax => (520.0, 1.8, 1650.0, 2.5),
-            LeadVoice::ElectricPiano => (1000.0, 1.0, 2000.0, 1.0),
+        let (fa, qa, fb, qb) = match note.instrument {
+            LeadInstrument::HarmonTrumpet => (1800.0, 5.0, 3900.0, 3.0),
+            LeadInstrument::OpenTrumpet => (1250.0, 1.6, 2600.0, 1.5),
+            LeadInstrument::TenorSax => (520.0, 1.8, 1650.0, 2.5),
+            LeadInstrument::ElectricPiano => (1000.0, 1.0, 2000.0, 1.0),
         };
         self.formant_a.cutoff = fa;
         self.formant_a.q = qa;
         self.formant_b.cutoff = fb;
         self.formant_b.q = qb;
-        if note.kind == LeadVoice::ElectricPiano {
+        if note.instrument == LeadInstrument::ElectricPiano {
             self.start_tine(note.key, velocity);
         }
     }
@@ -306,7 +307,7 @@ impl Voice for LeadVoiceUnit {
     fn release(&mut self) {
         if !self.released {
             self.released = true;
-            if self.kind == LeadVoice::ElectricPiano {
+            if self.instrument == LeadInstrument::ElectricPiano {
                 self.tine.damp(0.35, self.sample_rate);
             }
         }
@@ -333,7 +334,7 @@ impl Voice for LeadVoiceUnit {
     fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
         let sr = self.sample_rate;
         let gain = db_gain(-19.0);
-        if self.kind == LeadVoice::ElectricPiano {
+        if self.instrument == LeadInstrument::ElectricPiano {
             let amp = 0.45 * (0.3 + 0.7 * self.velocity);
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                 self.age = self.age.saturating_add(1);

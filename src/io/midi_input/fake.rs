@@ -7,7 +7,7 @@ use super::watcher::PortWatcher;
 use super::{MidiStatus, PortSelection, VIRTUAL_PORT_NAME, lock};
 use crate::engine::{Engine, EngineController, InputEvent};
 use crate::io::live_input::{LiveInput, MidiTiming};
-use crate::preset::LeadVoice;
+use crate::preset::LeadInstrument;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -150,9 +150,9 @@ impl Rig {
         let live = Arc::new(LiveInput::new());
         live.attach(controller.take_input().unwrap());
         // A voice that never slurs, so every key held is a voice held.
-        let piano = LeadVoice::ALL
+        let piano = LeadInstrument::ALL
             .iter()
-            .position(|&v| v == LeadVoice::ElectricPiano)
+            .position(|&v| v == LeadInstrument::ElectricPiano)
             .unwrap();
         live.send_now(InputEvent::Program(piano as u8));
         Rig {
