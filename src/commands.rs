@@ -128,6 +128,12 @@ fn audio_hosts() -> PossibleValuesParser {
     PossibleValuesParser::new(hosts)
 }
 
+/// A range of whole numbers of any width, as [`whole_number`] takes it.
+pub fn widened<T: Copy + TryInto<u64>>(range: RangeInclusive<T>) -> RangeInclusive<u64> {
+    let wide = |n: T| n.try_into().unwrap_or(u64::MAX);
+    wide(*range.start())..=wide(*range.end())
+}
+
 /// A whole number within `range` (frames, Hz, bars, notes…), negative numbers included
 /// so that `-1` is refused as a value rather than taken for a flag.
 pub fn whole_number<T>(range: RangeInclusive<u64>) -> RangedU64ValueParser<T>

@@ -154,10 +154,10 @@ struct RenderArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// Bars to render (default: one pass of the form, or the length of --input).
-    #[arg(long, value_parser = commands::whole_number::<u32>(1..=10_000), allow_negative_numbers = true)]
+    #[arg(long, value_parser = commands::whole_number::<u32>(commands::widened(render::BARS_RANGE)), allow_negative_numbers = true)]
     bars: Option<u32>,
     /// Frames per engine block (does not change the result).
-    #[arg(long, value_name = "FRAMES", default_value_t = 256, value_parser = commands::whole_number::<usize>(1..=8192), allow_negative_numbers = true)]
+    #[arg(long, value_name = "FRAMES", default_value_t = 256, value_parser = commands::whole_number::<usize>(commands::widened(render::BLOCK_RANGE)), allow_negative_numbers = true)]
     block: usize,
     /// Also write bass.wav, drums.wav, piano.wav and lead.wav into this directory.
     #[arg(long)]

@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub const RENDER_RATE: u32 = 48_000;
 /// Seconds of room tail rendered after the last bar.
 pub const TAIL_S: f32 = 2.0;
+/// Frames per engine call a render accepts.
+pub const BLOCK_RANGE: std::ops::RangeInclusive<usize> = 1..=8192;
+/// Bars a render accepts.
+pub const BARS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -126,11 +130,11 @@ pub fn render_blocks(
     mut progress: impl FnMut(u64, u64),
     mut sink: impl FnMut(&[f32], [&[f32]; 4]) -> Result<(), RenderError>,
 ) -> Result<RenderSummary, RenderError> {
-    if options.block == 0 || options.block > 8192 {
+    if !BLOCK_RANGE.contains(&options.block) {
         return Err(RenderError::Block(options.block));
     }
     if let Some(bars) = options.bars
-        && !(1..=10_000).contains(&bars)
+        && !BARS_RANGE.contains(&bars)
     {
         return Err(RenderError::Bars(bars));
     }

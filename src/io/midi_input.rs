@@ -339,17 +339,21 @@ mod tests {
         assert_eq!(inputs.events(), 2);
         assert_eq!(inputs.status().events, 2);
 
-        // Hot-plug through the thread.
+        // Hot-plug through the thread (seen at its next poll; the deadline only keeps a
+        // broken watcher from hanging the test).
         backend.plug(NANOKEY);
-        let deadline = Instant::now() + 5 * POLL_INTERVAL;
+        let deadline = Instant::now() + 10 * POLL_INTERVAL;
         while inputs.status().connected.len() < 2 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(inputs.status().connected, [KEYSTEP, NANOKEY]);
 
+        // Stopping wakes the watcher instead of waiting out its poll: reported, and bounded
+        // only against a hang.
         let stopping = Instant::now();
         inputs.stop();
-        assert!(stopping.elapsed() < Duration::from_millis(500));
+        eprintln!("MIDI inputs stopped in {:?}", stopping.elapsed());
+        assert!(stopping.elapsed() < 10 * POLL_INTERVAL);
         assert!(backend.state().open.is_empty(), "connections closed");
 
         // A named port that is not there: start fails, quoting it.
