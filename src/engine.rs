@@ -39,7 +39,9 @@ pub const LEAD_VOICES: usize = 8;
 pub const COMMAND_CAPACITY: usize = 64;
 /// Player input waiting between two callbacks: a dense MIDI burst at a large buffer.
 pub const INPUT_CAPACITY: usize = 1024;
-/// Telemetry snapshots waiting for the UI (lossy: old ones are dropped when full).
+/// Telemetry snapshots waiting for the UI. Lossy: when the ring is full the newest
+/// snapshot is not queued; it is counted in [`Telemetry::telemetry_lost`] and its note
+/// onsets ride with the next snapshot that is.
 pub const TELEMETRY_CAPACITY: usize = 256;
 /// Largest stretch rendered in one go; longer host buffers are rendered in pieces.
 pub const MAX_CHUNK: usize = 256;
@@ -167,9 +169,12 @@ pub struct Engine {
     count_in: bool,
     /// The count-in bar being played: its first frame and frames per beat.
     counting_in: Option<(u64, f64)>,
+    /// Onsets since the last snapshot that reached the ring: `onsets[..onset_count]`.
     onsets: [NoteOnset; ONSETS_PER_BLOCK],
     onset_count: usize,
     onsets_missed: u64,
+    /// Snapshots that did not fit in the telemetry ring, since the start.
+    telemetry_lost: u64,
 }
 
 impl Engine {
@@ -226,6 +231,7 @@ impl Engine {
             onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
             onset_count: 0,
             onsets_missed: 0,
+            telemetry_lost: 0,
         };
         engine.conductor.restart(0);
         let controller = EngineController {
@@ -302,7 +308,6 @@ impl Engine {
         self.drain_input();
         let frames = out.len() / 2;
         self.stem_peaks = [0.0; 4];
-        self.onset_count = 0;
         let mut done = 0;
         while done < frames {
             let block_end = self.clock + (frames - done) as u64;
@@ -710,8 +715,94 @@ impl Engine {
             onsets: self.onsets,
             onset_count: self.onset_count as u8,
             onsets_missed: self.onsets_missed,
+            telemetry_lost: self.telemetry_lost,
         };
-        // Lossy: when the UI is not reading, newer snapshots are simply not queued.
-        let _ = self.telemetry.try_push(telemetry);
+        // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
+        // for the next one, as the phrase analysis needs every note.
+        match self.telemetry.try_push(telemetry) {
+            Ok(()) => self.onset_count = 0,
+            Err(_) => self.telemetry_lost += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: usize = 64;
+
+    fn note_on(frame: u64, key: u8) -> TimedInput {
+        TimedInput {
+            frame,
+            event: InputEvent::NoteOn { key, velocity: 0.7 },
+        }
+    }
+
+    /// Render blocks until the telemetry ring holds `TELEMETRY_CAPACITY` snapshots.
+    fn fill_the_telemetry_ring(engine: &mut Engine) {
+        let mut out = [0.0f32; 2 * BLOCK];
+        for _ in 0..TELEMETRY_CAPACITY {
+            engine.process(&mut out);
+        }
+    }
+
+    #[test]
+    fn onsets_of_lost_snapshots_arrive_with_the_next_one_that_gets_through() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        fill_the_telemetry_ring(&mut engine);
+        // Five blocks, one note each, while nobody reads: their snapshots do not fit.
+        let mut played = Vec::new();
+        for key in 60..65 {
+            let frame = engine.clock() + 10;
+            controller.play(note_on(frame, key)).unwrap();
+            played.push((key, frame));
+            engine.process(&mut out);
+        }
+        let mut snapshots = Vec::new();
+        controller.drain_telemetry(|t| snapshots.push(t));
+        assert_eq!(snapshots.len(), TELEMETRY_CAPACITY);
+        engine.process(&mut out);
+        controller.drain_telemetry(|t| snapshots.push(t));
+        let heard: Vec<(u8, u64)> = snapshots
+            .iter()
+            .flat_map(|t| t.onsets().iter().map(|o| (o.key, o.frame)))
+            .collect();
+        assert_eq!(heard, played);
+        let last = snapshots.last().unwrap();
+        assert_eq!(last.onsets_missed, 0);
+        assert_eq!(last.notes_played, 5);
+        assert_eq!(last.telemetry_lost, 5);
+        // Nothing is lost once the UI reads again, and nothing is delivered twice.
+        engine.process(&mut out);
+        let next = controller.latest_telemetry().unwrap();
+        assert_eq!(next.telemetry_lost, 5);
+        assert!(next.onsets().is_empty());
+    }
+
+    #[test]
+    fn onsets_beyond_what_a_snapshot_carries_are_counted_as_missed() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        fill_the_telemetry_ring(&mut engine);
+        // Five blocks of three notes: fifteen onsets for a snapshot that carries eight.
+        for block in 0..5u8 {
+            for note in 0..3u8 {
+                let frame = engine.clock() + u64::from(note);
+                controller
+                    .play(note_on(frame, 60 + 3 * block + note))
+                    .unwrap();
+            }
+            engine.process(&mut out);
+        }
+        controller.drain_telemetry(|_| {});
+        engine.process(&mut out);
+        let last = controller.latest_telemetry().unwrap();
+        let keys: Vec<u8> = last.onsets().iter().map(|o| o.key).collect();
+        assert_eq!(keys, (60..60 + ONSETS_PER_BLOCK as u8).collect::<Vec<_>>());
+        assert_eq!(last.onsets_missed, 15 - ONSETS_PER_BLOCK as u64);
+        assert_eq!(last.notes_played, 15);
+        assert_eq!(last.telemetry_lost, 5);
     }
 }

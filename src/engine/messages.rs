@@ -83,7 +83,8 @@ pub enum Transport {
     Stopped,
 }
 
-/// Lead note-ons a telemetry snapshot can carry; more in one block are counted in
+/// Lead note-ons a telemetry snapshot can carry: those of its block, and those of blocks
+/// whose snapshots did not fit in the ring. More are counted in
 /// [`Telemetry::onsets_missed`].
 pub const ONSETS_PER_BLOCK: usize = 8;
 
@@ -101,7 +102,9 @@ pub struct NoteOnset {
     pub in_form: bool,
 }
 
-/// A snapshot of the engine after a block, for the console.
+/// A snapshot of the engine after a block, for the console. Snapshots that do not fit in
+/// the ring are counted in `telemetry_lost`; the counters are totals since the start, so
+/// the next snapshot that arrives has them right.
 #[derive(Clone, Copy, Debug)]
 pub struct Telemetry {
     /// The engine clock at the end of the block.
@@ -122,15 +125,19 @@ pub struct Telemetry {
     pub transport: Transport,
     /// Whether starting the band counts in.
     pub count_in: bool,
-    /// Lead notes started in this block: `onsets[..onset_count]`.
+    /// Lead notes started since the previous snapshot that reached the ring (this block's,
+    /// and those of lost snapshots), oldest first: `onsets[..onset_count]`.
     pub onsets: [NoteOnset; ONSETS_PER_BLOCK],
     pub onset_count: u8,
-    /// Note-ons since the start that did not fit in their block's snapshot.
+    /// Note-ons since the start that no snapshot carried: more than
+    /// [`ONSETS_PER_BLOCK`] between two snapshots that reached the ring.
     pub onsets_missed: u64,
+    /// Snapshots since the start that did not fit in the ring (the UI was not reading).
+    pub telemetry_lost: u64,
 }
 
 impl Telemetry {
-    /// The lead notes started in this block.
+    /// The lead notes started since the previous snapshot that arrived.
     pub fn onsets(&self) -> &[NoteOnset] {
         &self.onsets[..usize::from(self.onset_count).min(ONSETS_PER_BLOCK)]
     }
