@@ -9,6 +9,7 @@
 
 pub mod flush_to_zero;
 pub mod messages;
+pub mod pending;
 
 pub use messages::{
     Command, EngineReturn, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput,
@@ -26,6 +27,7 @@ use crate::synth::fx::{Echo, Limiter, Room};
 use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadVoiceUnit};
 use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
+use pending::PendingInput;
 use ringbuf::traits::{Consumer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
@@ -153,10 +155,8 @@ pub struct Engine {
     limiter: Limiter,
     mute: [bool; 3],
     buses: Box<Buses>,
-    /// Player input waiting for its frame, in time order: `pending[pending_head..pending_end]`.
-    pending: [TimedInput; INPUT_CAPACITY],
-    pending_head: usize,
-    pending_end: usize,
+    /// Player input waiting for its frame.
+    pending: PendingInput,
     commands: HeapCons<Command>,
     input: HeapCons<TimedInput>,
     telemetry: HeapProd<Telemetry>,
@@ -215,9 +215,7 @@ impl Engine {
                 left: [[0.0; MAX_CHUNK]; 4],
                 right: [[0.0; MAX_CHUNK]; 4],
             }),
-            pending: [TimedInput::default(); INPUT_CAPACITY],
-            pending_head: 0,
-            pending_end: 0,
+            pending: PendingInput::new(),
             commands: commands_rx,
             input: input_rx,
             telemetry: telemetry_tx,
@@ -371,21 +369,13 @@ impl Engine {
                 _ => {}
             }
         }
-        while self.pending_head < self.pending_end
-            && self.pending[self.pending_head].frame <= self.clock
-        {
-            let input = self.pending[self.pending_head];
-            self.pending_head += 1;
+        while let Some(input) = self.pending.pop_due(self.clock) {
             self.apply_input(input.event);
         }
     }
 
     fn next_input_time(&self) -> u64 {
-        if self.pending_head < self.pending_end {
-            self.pending[self.pending_head].frame
-        } else {
-            u64::MAX
-        }
+        self.pending.next_frame().unwrap_or(u64::MAX)
     }
 
     /// Queue player input read on the audio thread itself (JACK MIDI ports are read
@@ -396,29 +386,9 @@ impl Engine {
     }
 
     fn insert_pending(&mut self, input: TimedInput) {
-        if self.pending_head == self.pending_end {
-            self.pending_head = 0;
-            self.pending_end = 0;
-        }
-        if self.pending_end == INPUT_CAPACITY && self.pending_head > 0 {
-            // Make room at the end: move what is still waiting to the front.
-            self.pending
-                .copy_within(self.pending_head..self.pending_end, 0);
-            self.pending_end -= self.pending_head;
-            self.pending_head = 0;
-        }
-        if self.pending_end == INPUT_CAPACITY {
+        if self.pending.push(input).is_err() {
             self.dropped_input += 1;
-            return;
         }
-        // Keep time order; input almost always arrives in order, so this rarely moves anything.
-        let mut i = self.pending_end;
-        while i > self.pending_head && self.pending[i - 1].frame > input.frame {
-            self.pending[i] = self.pending[i - 1];
-            i -= 1;
-        }
-        self.pending[i] = input;
-        self.pending_end += 1;
     }
 
     fn drain_input(&mut self) {
@@ -745,6 +715,27 @@ mod tests {
         for _ in 0..TELEMETRY_CAPACITY {
             engine.process(&mut out);
         }
+    }
+
+    #[test]
+    fn a_full_input_queue_in_reverse_order_is_all_played_and_the_overflow_counted() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        for i in (0..INPUT_CAPACITY as u64).rev() {
+            engine.queue_input(note_on(i / 4, 40 + (i % 48) as u8));
+        }
+        engine.queue_input(note_on(0, 90));
+        let mut out = [0.0f32; 2 * 512];
+        engine.process(&mut out);
+        let telemetry = controller.latest_telemetry().unwrap();
+        assert_eq!(telemetry.notes_played, INPUT_CAPACITY as u64);
+        assert_eq!(telemetry.dropped_input, 1);
+        // The first onsets are those of frame 0, in the order they were queued.
+        let first: Vec<(u64, u8)> = telemetry
+            .onsets()
+            .iter()
+            .map(|o| (o.frame, o.key))
+            .collect();
+        assert_eq!(first[..4], [(0, 43), (0, 42), (0, 41), (0, 40)]);
     }
 
     #[test]
