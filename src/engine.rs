@@ -718,6 +718,17 @@ mod tests {
     }
 
     #[test]
+    fn a_render_leaves_the_callers_floating_point_mode_as_it_found_it() {
+        // The room's fundsp feedback network switches flush-to-zero on for good each
+        // block; the engine's own guard scopes it to the render.
+        assert!(!flush_to_zero::is_enabled());
+        let (mut engine, _controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * 512];
+        engine.process(&mut out);
+        assert!(!flush_to_zero::is_enabled());
+    }
+
+    #[test]
     fn a_full_input_queue_in_reverse_order_is_all_played_and_the_overflow_counted() {
         let (mut engine, mut controller) = Engine::lead_only();
         for i in (0..INPUT_CAPACITY as u64).rev() {
