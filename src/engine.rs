@@ -28,7 +28,7 @@ use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadVoiceUnit};
 use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
 use pending::PendingInput;
-use ringbuf::traits::{Consumer, Producer, Split};
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
 /// Bass voices: a note and the tail of the one before it, with room for a pedal.
@@ -101,7 +101,9 @@ impl EngineController {
         self.input.take()
     }
 
-    /// Drop whatever the engine handed back (old arrangements) on this thread.
+    /// Drop whatever the engine handed back (old arrangements) on this thread. Call it
+    /// regularly: a new arrangement is taken only while there is room to hand the old
+    /// one back.
     pub fn collect_garbage(&mut self) {
         while self.returns.try_pop().is_some() {}
     }
@@ -398,7 +400,16 @@ impl Engine {
     }
 
     fn drain_commands(&mut self) {
-        while let Some(command) = self.commands.try_pop() {
+        loop {
+            // A new arrangement waits in the ring, with the commands behind it, until the
+            // controller has collected enough old ones to make room for the one it
+            // replaces: freeing that here would free on the audio thread.
+            if matches!(self.commands.first(), Some(Command::Load(_))) && self.returns.is_full() {
+                break;
+            }
+            let Some(command) = self.commands.try_pop() else {
+                break;
+            };
             match command {
                 Command::SetTempo(bpm) => self.conductor.set_tempo(bpm),
                 Command::SetMute(player, muted) => {
@@ -421,9 +432,8 @@ impl Engine {
                     self.conductor.set_tempo(self.arrangement.tempo);
                     self.lead_kind = self.arrangement.lead;
                     self.restart_form();
-                    // The old arrangement is dropped by the controller, off this thread. If
-                    // the return ring is full it is dropped here, which is rare enough
-                    // (64 loads between two UI frames) to accept.
+                    // The old arrangement is dropped by the controller, off this thread;
+                    // the check above left room for it.
                     let _ = self.returns.try_push(EngineReturn::Arrangement(old));
                 }
                 Command::Restart => self.restart_form(),
@@ -726,6 +736,32 @@ mod tests {
         let mut out = [0.0f32; 2 * 512];
         engine.process(&mut out);
         assert!(!flush_to_zero::is_enabled());
+    }
+
+    #[test]
+    fn a_new_arrangement_waits_until_the_old_one_can_be_sent_back() {
+        let arrangement = |name: &str| {
+            let preset = crate::preset::find(name).expect("built-in preset");
+            Box::new(Arrangement::new(&preset, None).expect("arrangement"))
+        };
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        // Fill the return ring with old arrangements nobody collects.
+        for _ in 0..COMMAND_CAPACITY {
+            controller
+                .send(Command::Load(arrangement("generique")))
+                .unwrap();
+        }
+        engine.process(&mut out);
+        controller
+            .send(Command::Load(arrangement("sur-l-autoroute")))
+            .unwrap();
+        controller.send(Command::SetTempo(200.0)).unwrap();
+        engine.process(&mut out);
+        assert_eq!(engine.arrangement().name, "generique");
+        controller.collect_garbage();
+        engine.process(&mut out);
+        assert_eq!(engine.arrangement().name, "sur-l-autoroute");
     }
 
     #[test]

@@ -12,7 +12,10 @@ pub enum Command {
     SetTempo(f32),
     SetMute(Player, bool),
     SetLead(LeadVoice),
-    /// A new arrangement (another preset, a transposition): starts the form again.
+    /// A new arrangement (another preset, a transposition): starts the form again. The
+    /// one it replaces comes back in [`EngineReturn`]; while the controller has not
+    /// collected those, the return ring may be full, and then this command and those
+    /// behind it wait.
     Load(Box<Arrangement>),
     /// Start the form again from bar 1.
     Restart,
