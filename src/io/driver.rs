@@ -6,7 +6,6 @@
 use crate::engine::flush_to_zero::FlushToZero;
 use ringbuf::traits::{Consumer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
-use std::any::Any;
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -142,52 +141,66 @@ impl CallbackEdge<'_> {
     ) {
         let _inside = InsideCallback::enter();
         let _flush = FlushToZero::enable();
-        let panic = assert_no_alloc::assert_no_alloc(|| self.run_checked(out, render, silence));
-        // A panic's payload is freed here, outside the allocation-free region.
-        drop(panic);
-    }
-
-    fn run_checked<O: ?Sized>(
-        self,
-        out: &mut O,
-        render: impl FnOnce(&mut O, Instant),
-        silence: impl FnOnce(&mut O),
-    ) -> Option<Box<dyn Any + Send>> {
         let CallbackEdge {
             status,
             mut costs,
             frames,
             sample_rate,
         } = self;
-        let started = Instant::now();
-        if let Some(costs) = costs.as_deref_mut() {
-            costs.begin();
-        }
-        if status.panicked.load(Ordering::Relaxed) {
-            status.cycles.fetch_add(1, Ordering::Relaxed);
-            silence(out);
-            return None;
-        }
-        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            if PANIC_REQUESTED.load(Ordering::Relaxed)
-                && PANIC_REQUESTED.swap(false, Ordering::Relaxed)
-            {
-                // The panic allocates its message; that is not the callback's doing.
-                assert_no_alloc::permit_alloc(|| panic!("test panic requested"));
+        let mut silence = Some(silence);
+        let mut silence_out = |out: &mut O| {
+            if let Some(silence) = silence.take() {
+                silence(out);
             }
-            render(out, started)
+        };
+        let began = checked(|| {
+            let started = Instant::now();
+            if let Some(costs) = costs.as_deref_mut() {
+                costs.begin();
+            }
+            if status.panicked.load(Ordering::Relaxed) {
+                status.cycles.fetch_add(1, Ordering::Relaxed);
+                silence_out(out);
+                return None;
+            }
+            Some(started)
+        });
+        let Some(started) = began else {
+            return;
+        };
+        // Unwinding frees the panic's exception object in `catch_unwind` itself: the
+        // region is inside, so the runtime's own frees are not counted as the callback's.
+        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            checked(|| {
+                if PANIC_REQUESTED.load(Ordering::Relaxed)
+                    && PANIC_REQUESTED.swap(false, Ordering::Relaxed)
+                {
+                    // The panic allocates its message: the runtime's doing, not the
+                    // callback's.
+                    assert_no_alloc::permit_alloc(|| panic!("test panic requested"));
+                }
+                render(out, started);
+            })
         }));
-        let panic = rendered.err();
-        if panic.is_some() {
-            status.panicked.store(true, Ordering::Relaxed);
-            silence(out);
-        }
-        status.record_callback(started, frames, sample_rate);
-        if let Some(costs) = costs {
-            costs.end(frames);
-        }
-        panic
+        let panicked = rendered.is_err();
+        checked(|| {
+            if panicked {
+                status.panicked.store(true, Ordering::Relaxed);
+                silence_out(out);
+            }
+            status.record_callback(started, frames, sample_rate);
+            if let Some(costs) = costs {
+                costs.end(frames);
+            }
+        });
+        // The panic's payload, if any, is freed here, outside the regions.
+        drop(rendered);
     }
+}
+
+/// Run `f` in an allocation-free region.
+fn checked<R>(f: impl FnOnce() -> R) -> R {
+    assert_no_alloc::assert_no_alloc(f)
 }
 
 /// CPU time consumed by the calling thread in seconds, where the platform has such a
