@@ -127,6 +127,12 @@ impl PendingInput {
     }
 }
 
+impl Default for PendingInput {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
