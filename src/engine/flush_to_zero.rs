@@ -4,22 +4,25 @@
 //! where x86 arithmetic can be a hundred times slower: a callback that is cheap while the
 //! band plays would overrun once everything has died away. [`FlushToZero`] sets the
 //! processor's flush-to-zero mode for a scope (x86 and x86_64: MXCSR's FTZ and DAZ bits;
-//! aarch64: FPCR's FZ bit) and puts back what was there on drop, so the code around the
-//! scope computes as it did before. Elsewhere it does nothing.
+//! aarch64: FPCR's FZ bit) and puts the thread's floating-point modes back as they were on
+//! drop, so the code around the scope computes as it did before. Elsewhere it does
+//! nothing.
 //!
 //! Every render goes through it ([`crate::engine::Engine::process`], and each driver's
-//! callback around that), so live and offline renders flush the same samples. fundsp's
-//! feedback nodes set the same bits on their own and never clear them; inside the scope
-//! that changes nothing, and the drop clears them again.
+//! callback around that), so live and offline renders flush the same samples from the
+//! first one. fundsp's feedback nodes (the room's network) overwrite MXCSR with
+//! flush-to-zero on at each block and never restore it: without the guard a thread
+//! rendered its first block without, every later one with, and kept the mode for
+//! whatever it ran afterwards. Inside the scope that changes nothing; the drop undoes it.
 
 use std::marker::PhantomData;
 
-/// Flush-to-zero on the current thread while this value lives; the previous mode comes
-/// back on drop. Not `Send`: it must be dropped on the thread whose mode it changed.
-#[must_use = "the mode is restored when the guard is dropped"]
+/// Flush-to-zero on the current thread while this value lives; the previous modes come
+/// back on drop. Not `Send`: it must be dropped on the thread whose modes it changed.
+#[must_use = "the modes are restored when the guard is dropped"]
 pub struct FlushToZero {
-    /// The register as it was, when this guard changed it.
-    previous: Option<arch::Register>,
+    /// The register as it was before the guard.
+    previous: arch::Register,
     _this_thread: PhantomData<*const ()>,
 }
 
@@ -27,13 +30,10 @@ impl FlushToZero {
     /// Flush denormals to zero until the guard is dropped. Any thread; allocation-free.
     #[inline]
     pub fn enable() -> FlushToZero {
-        let current = arch::read();
-        let previous = if arch::is_flushing(current) {
-            None
-        } else {
-            arch::write(arch::flushing(current));
-            Some(current)
-        };
+        let previous = arch::read();
+        if !arch::is_flushing(previous) {
+            arch::write(arch::flushing(previous));
+        }
         FlushToZero {
             previous,
             _this_thread: PhantomData,
@@ -44,9 +44,12 @@ impl FlushToZero {
 impl Drop for FlushToZero {
     #[inline]
     fn drop(&mut self) {
-        // Only the flush bits go back: status flags raised inside the scope stay raised.
-        if let Some(previous) = self.previous {
-            arch::write(arch::restored(arch::read(), previous));
+        // The modes go back, whoever changed them inside; exception flags raised inside
+        // the scope stay raised.
+        let current = arch::read();
+        let restored = arch::restored(current, self.previous);
+        if restored != current {
+            arch::write(restored);
         }
     }
 }
@@ -84,9 +87,9 @@ mod arch {
     #[inline]
     pub fn write(csr: Register) {
         // SAFETY: `ldmxcsr` loads MXCSR from `csr`, a valid aligned u32. The value is
-        // one read from MXCSR with at most the FTZ and DAZ bits set (both exist on every
-        // x86_64 processor and every SSE2 one), so no reserved bit is set and nothing
-        // faults. FTZ and DAZ change only how denormals round, never memory safety.
+        // made of bits read from MXCSR on this thread, plus at most FTZ and DAZ (both
+        // exist on every x86_64 processor and every SSE2 one), so no reserved bit is set
+        // and nothing faults. The modes change how floats round, never memory safety.
         unsafe {
             asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, preserves_flags, readonly));
         }
@@ -97,10 +100,14 @@ mod arch {
         csr | FTZ_DAZ
     }
 
-    /// `csr` with the flush bits as they were in `previous`.
+    /// The sticky exception flags (bits 0 to 5), which any arithmetic may raise; the
+    /// other bits are modes.
+    const FLAGS: u32 = 0x3f;
+
+    /// `csr`'s exception flags with `previous`'s modes.
     #[inline]
     pub fn restored(csr: Register, previous: Register) -> Register {
-        csr & !FTZ_DAZ | previous & FTZ_DAZ
+        csr & FLAGS | previous & !FLAGS
     }
 
     #[inline]
@@ -108,11 +115,10 @@ mod arch {
         csr & FTZ_DAZ == FTZ_DAZ
     }
 
-    /// The modes without the sticky exception flags (bits 0 to 5), which any arithmetic
-    /// may raise.
+    /// The modes alone.
     #[cfg(test)]
     pub fn modes(csr: Register) -> Register {
-        csr & !0x3f
+        csr & !FLAGS
     }
 }
 
@@ -137,9 +143,9 @@ mod arch {
 
     #[inline]
     pub fn write(fpcr: Register) {
-        // SAFETY: the value is one read from FPCR with at most the FZ bit set, which
-        // every AArch64 processor implements; FZ changes how denormals round, never
-        // memory safety.
+        // SAFETY: the value is one read from FPCR on this thread, with at most the FZ
+        // bit set, which every AArch64 processor implements; the modes change how floats
+        // round, never memory safety.
         unsafe {
             asm!("msr fpcr, {}", in(reg) fpcr, options(nomem, nostack, preserves_flags));
         }
@@ -150,10 +156,10 @@ mod arch {
         fpcr | FZ
     }
 
-    /// `fpcr` with the flush bit as it was in `previous`.
+    /// FPCR holds modes only (the flags are in FPSR): all of `previous`.
     #[inline]
-    pub fn restored(fpcr: Register, previous: Register) -> Register {
-        fpcr & !FZ | previous & FZ
+    pub fn restored(_: Register, previous: Register) -> Register {
+        previous
     }
 
     #[inline]
@@ -236,6 +242,28 @@ mod tests {
         }
         drop(outer);
         assert!(!is_enabled());
+    }
+
+    /// fundsp's feedback nodes overwrite the whole of MXCSR (rounding to nearest among
+    /// the rest): a caller rounding otherwise gets its mode back all the same.
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "x86", target_feature = "sse")
+    ))]
+    #[test]
+    fn modes_that_fundsp_overwrites_inside_the_guard_come_back() {
+        const ROUND_TOWARD_ZERO: u32 = 0b11 << 13;
+        let default = arch::read();
+        arch::write(default | ROUND_TOWARD_ZERO);
+        let before = arch::modes(arch::read());
+        {
+            let _flush = FlushToZero::enable();
+            fundsp::denormal::prevent_denormals();
+            assert_eq!(arch::read() & ROUND_TOWARD_ZERO, 0);
+        }
+        let after = arch::modes(arch::read());
+        arch::write(default);
+        assert_eq!(after, before);
     }
 
     #[test]
