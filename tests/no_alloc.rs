@@ -124,6 +124,16 @@ fn the_callback_edge_checks_everything_it_runs() {
     assert_eq!(violations(), before + 2, "the requested panic was counted");
     edge(&status).run(&mut out, |_, _| {}, |_| allocate_one());
     assert_eq!(violations(), before + 4, "silence is not checked");
+    // What the edge does around the regions (the thread's mark, the floating-point
+    // modes) allocates nothing either, even on a thread's first callback.
+    std::thread::spawn(|| {
+        let status = DriverStatus::default();
+        let mut out = [0.0f32; 8];
+        assert_no_alloc(|| edge(&status).run(&mut out, |out, _| out.fill(0.5), |_| {}));
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(violations(), before + 4, "the edge itself allocates");
 }
 
 fn random_event(rng: &mut Pcg32) -> InputEvent {

@@ -54,6 +54,13 @@ impl Drop for FlushToZero {
     }
 }
 
+/// Whether [`FlushToZero`] does anything on this processor.
+pub const AVAILABLE: bool = cfg!(any(
+    target_arch = "x86_64",
+    all(target_arch = "x86", target_feature = "sse"),
+    target_arch = "aarch64"
+));
+
 /// Whether the current thread flushes denormals to zero now (always false on processors
 /// this module does not handle).
 pub fn is_enabled() -> bool {
@@ -208,12 +215,6 @@ mod tests {
         black_box(f32::MIN_POSITIVE / 2.0) * black_box(1.0)
     }
 
-    const HANDLED: bool = cfg!(any(
-        target_arch = "x86_64",
-        all(target_arch = "x86", target_feature = "sse"),
-        target_arch = "aarch64"
-    ));
-
     #[test]
     fn denormals_flush_inside_the_guard_and_survive_after_it() {
         // Each test runs on a thread of its own, which starts in the default mode.
@@ -221,7 +222,7 @@ mod tests {
         assert!(denormal_times_one().is_subnormal());
         {
             let _flush = FlushToZero::enable();
-            if HANDLED {
+            if AVAILABLE {
                 assert!(is_enabled());
                 assert_eq!(denormal_times_one(), 0.0);
             }
@@ -236,8 +237,8 @@ mod tests {
         {
             let _inner = FlushToZero::enable();
         }
-        assert_eq!(is_enabled(), HANDLED);
-        if HANDLED {
+        assert_eq!(is_enabled(), AVAILABLE);
+        if AVAILABLE {
             assert_eq!(denormal_times_one(), 0.0);
         }
         drop(outer);
@@ -273,7 +274,7 @@ mod tests {
         let inside = arch::modes(arch::read());
         drop(guard);
         assert_eq!(arch::modes(arch::read()), before);
-        if HANDLED {
+        if AVAILABLE {
             assert_eq!(inside, arch::flushing(before));
         }
     }
