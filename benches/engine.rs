@@ -1,9 +1,10 @@
 //! Engine cost: one block at each buffer size with the full band and eight lead voices
-//! sounding, and one second of whole-band audio. Run with `cargo bench`; the `bench`
+//! sounding, one second of whole-band audio, and the input queue's worst case. Run with `cargo bench`; the `bench`
 //! figures in the README come from here.
 
 use ascenseur::band::Arrangement;
-use ascenseur::engine::{Engine, EngineConfig, InputEvent, TimedInput};
+use ascenseur::engine::pending::PendingInput;
+use ascenseur::engine::{Engine, EngineConfig, INPUT_CAPACITY, InputEvent, TimedInput};
 use ascenseur::preset;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -63,5 +64,33 @@ fn one_second(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, block_cost, one_second);
+/// A full input queue filled in reverse time order (the worst case for keeping it
+/// sorted) and emptied: with the heap, the cost per event grows with log n, not n.
+fn input_queue(c: &mut Criterion) {
+    let mut group = c.benchmark_group("input_queue_reverse_order");
+    for events in [64usize, 256, INPUT_CAPACITY] {
+        let mut pending = PendingInput::new();
+        group.throughput(Throughput::Elements(events as u64));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(events),
+            &events,
+            |b, &events| {
+                b.iter(|| {
+                    for frame in (0..events as u64).rev() {
+                        let _ = pending.push(TimedInput {
+                            frame,
+                            event: InputEvent::NoteOff { key: 60 },
+                        });
+                    }
+                    while let Some(input) = pending.pop_due(u64::MAX) {
+                        black_box(input);
+                    }
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, block_cost, one_second, input_queue);
 criterion_main!(benches);

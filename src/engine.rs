@@ -7,7 +7,9 @@
 //! lock-free rings of [`EngineController`]: commands in, player input in, telemetry out,
 //! and heavy objects back out to be dropped off the audio thread.
 
+pub mod flush_to_zero;
 pub mod messages;
+pub mod pending;
 
 pub use messages::{
     Command, EngineReturn, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput,
@@ -25,7 +27,8 @@ use crate::synth::fx::{Echo, Limiter, Room};
 use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadSynthVoice};
 use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
-use ringbuf::traits::{Consumer, Producer, Split};
+use pending::PendingInput;
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
 /// Bass voices: a note and the tail of the one before it, with room for a pedal.
@@ -38,7 +41,9 @@ pub const LEAD_VOICES: usize = 8;
 pub const COMMAND_CAPACITY: usize = 64;
 /// Player input waiting between two callbacks: a dense MIDI burst at a large buffer.
 pub const INPUT_CAPACITY: usize = 1024;
-/// Telemetry snapshots waiting for the UI (lossy: old ones are dropped when full).
+/// Telemetry snapshots waiting for the UI. Lossy: when the ring is full the newest
+/// snapshot is not queued; it is counted in [`Telemetry::telemetry_lost`] and its note
+/// onsets ride with the next snapshot that is.
 pub const TELEMETRY_CAPACITY: usize = 256;
 /// Largest stretch rendered in one go; longer host buffers are rendered in pieces.
 pub const MAX_CHUNK: usize = 256;
@@ -115,7 +120,9 @@ impl EngineController {
         self.input.take()
     }
 
-    /// Drop whatever the engine handed back (old arrangements) on this thread.
+    /// Drop whatever the engine handed back (old arrangements) on this thread. Call it
+    /// regularly: a new arrangement is taken only while there is room to hand the old
+    /// one back.
     pub fn collect_garbage(&mut self) {
         while self.returns.try_pop().is_some() {}
     }
@@ -169,10 +176,8 @@ pub struct Engine {
     limiter: Limiter,
     mute: [bool; 3],
     buses: Box<Buses>,
-    /// Player input waiting for its frame, in time order: `pending[pending_head..pending_end]`.
-    pending: [TimedInput; INPUT_CAPACITY],
-    pending_head: usize,
-    pending_end: usize,
+    /// Player input waiting for its frame.
+    pending: PendingInput,
     commands: HeapCons<Command>,
     input: HeapCons<TimedInput>,
     telemetry: HeapProd<Telemetry>,
@@ -187,9 +192,12 @@ pub struct Engine {
     count_in: bool,
     /// The count-in bar being played: its first frame and frames per beat.
     counting_in: Option<(u64, f64)>,
+    /// Onsets since the last snapshot that reached the ring: `onsets[..onset_count]`.
     onsets: [NoteOnset; ONSETS_PER_BLOCK],
     onset_count: usize,
     onsets_missed: u64,
+    /// Snapshots that did not fit in the telemetry ring, since the start.
+    telemetry_lost: u64,
 }
 
 impl Engine {
@@ -233,9 +241,7 @@ impl Engine {
                 left: [[0.0; MAX_CHUNK]; 4],
                 right: [[0.0; MAX_CHUNK]; 4],
             }),
-            pending: [TimedInput::default(); INPUT_CAPACITY],
-            pending_head: 0,
-            pending_end: 0,
+            pending: PendingInput::new(),
             commands: commands_rx,
             input: input_rx,
             telemetry: telemetry_tx,
@@ -250,6 +256,7 @@ impl Engine {
             onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
             onset_count: 0,
             onsets_missed: 0,
+            telemetry_lost: 0,
         };
         engine.conductor.restart(0);
         if config.start_bar > 0 {
@@ -317,11 +324,11 @@ impl Engine {
         self.process_inner(out, Some(stems));
     }
 
+    /// Every render, live or offline, flushes denormals the same way, so both give the
+    /// same samples; and none may touch the allocator.
     fn process_inner(&mut self, out: &mut [f32], stems: Option<&mut [&mut [f32]; 4]>) {
-        #[cfg(feature = "assert-no-alloc")]
+        let _flush = flush_to_zero::FlushToZero::enable();
         assert_no_alloc::assert_no_alloc(|| self.render_block(out, stems));
-        #[cfg(not(feature = "assert-no-alloc"))]
-        self.render_block(out, stems);
     }
 
     fn render_block(&mut self, out: &mut [f32], mut stems: Option<&mut [&mut [f32]; 4]>) {
@@ -329,7 +336,6 @@ impl Engine {
         self.drain_input();
         let frames = out.len() / 2;
         self.stem_peaks = [0.0; 4];
-        self.onset_count = 0;
         let mut done = 0;
         while done < frames {
             let block_end = self.clock + (frames - done) as u64;
@@ -393,21 +399,13 @@ impl Engine {
                 _ => {}
             }
         }
-        while self.pending_head < self.pending_end
-            && self.pending[self.pending_head].frame <= self.clock
-        {
-            let input = self.pending[self.pending_head];
-            self.pending_head += 1;
+        while let Some(input) = self.pending.pop_due(self.clock) {
             self.apply_input(input.event);
         }
     }
 
     fn next_input_time(&self) -> u64 {
-        if self.pending_head < self.pending_end {
-            self.pending[self.pending_head].frame
-        } else {
-            u64::MAX
-        }
+        self.pending.next_frame().unwrap_or(u64::MAX)
     }
 
     /// Queue player input read on the audio thread itself (JACK MIDI ports are read
@@ -418,29 +416,9 @@ impl Engine {
     }
 
     fn insert_pending(&mut self, input: TimedInput) {
-        if self.pending_head == self.pending_end {
-            self.pending_head = 0;
-            self.pending_end = 0;
-        }
-        if self.pending_end == INPUT_CAPACITY && self.pending_head > 0 {
-            // Make room at the end: move what is still waiting to the front.
-            self.pending
-                .copy_within(self.pending_head..self.pending_end, 0);
-            self.pending_end -= self.pending_head;
-            self.pending_head = 0;
-        }
-        if self.pending_end == INPUT_CAPACITY {
+        if self.pending.push(input).is_err() {
             self.dropped_input += 1;
-            return;
         }
-        // Keep time order; input almost always arrives in order, so this rarely moves anything.
-        let mut i = self.pending_end;
-        while i > self.pending_head && self.pending[i - 1].frame > input.frame {
-            self.pending[i] = self.pending[i - 1];
-            i -= 1;
-        }
-        self.pending[i] = input;
-        self.pending_end += 1;
     }
 
     fn drain_input(&mut self) {
@@ -450,7 +428,16 @@ impl Engine {
     }
 
     fn drain_commands(&mut self) {
-        while let Some(command) = self.commands.try_pop() {
+        loop {
+            // A new arrangement waits in the ring, with the commands behind it, until the
+            // controller has collected enough old ones to make room for the one it
+            // replaces: freeing that here would free on the audio thread.
+            if matches!(self.commands.first(), Some(Command::Load(_))) && self.returns.is_full() {
+                break;
+            }
+            let Some(command) = self.commands.try_pop() else {
+                break;
+            };
             match command {
                 Command::SetTempo(bpm) => self.conductor.set_tempo(bpm),
                 Command::SetMute(player, muted) => {
@@ -473,9 +460,8 @@ impl Engine {
                     self.conductor.set_tempo(self.arrangement.tempo);
                     self.lead_instrument = self.arrangement.lead;
                     self.restart_form();
-                    // The old arrangement is dropped by the controller, off this thread. If
-                    // the return ring is full it is dropped here, which is rare enough
-                    // (64 loads between two UI frames) to accept.
+                    // The old arrangement is dropped by the controller, off this thread;
+                    // the check above left room for it.
                     let _ = self.returns.try_push(EngineReturn::Arrangement(old));
                 }
                 Command::Restart => self.restart_form(),
@@ -739,8 +725,152 @@ impl Engine {
             onsets: self.onsets,
             onset_count: self.onset_count as u8,
             onsets_missed: self.onsets_missed,
+            telemetry_lost: self.telemetry_lost,
         };
-        // Lossy: when the UI is not reading, newer snapshots are simply not queued.
-        let _ = self.telemetry.try_push(telemetry);
+        // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
+        // for the next one, as the phrase analysis needs every note.
+        match self.telemetry.try_push(telemetry) {
+            Ok(()) => self.onset_count = 0,
+            Err(_) => self.telemetry_lost += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: usize = 64;
+
+    fn note_on(frame: u64, key: u8) -> TimedInput {
+        TimedInput {
+            frame,
+            event: InputEvent::NoteOn { key, velocity: 0.7 },
+        }
+    }
+
+    /// Render blocks until the telemetry ring holds `TELEMETRY_CAPACITY` snapshots.
+    fn fill_the_telemetry_ring(engine: &mut Engine) {
+        let mut out = [0.0f32; 2 * BLOCK];
+        for _ in 0..TELEMETRY_CAPACITY {
+            engine.process(&mut out);
+        }
+    }
+
+    #[test]
+    fn a_render_leaves_the_callers_floating_point_mode_as_it_found_it() {
+        // The room's fundsp feedback network switches flush-to-zero on for good each
+        // block; the engine's own guard scopes it to the render.
+        assert!(!flush_to_zero::is_enabled());
+        let (mut engine, _controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * 512];
+        engine.process(&mut out);
+        assert!(!flush_to_zero::is_enabled());
+    }
+
+    #[test]
+    fn a_new_arrangement_waits_until_the_old_one_can_be_sent_back() {
+        let arrangement = |name: &str| {
+            let preset = crate::preset::find(name).expect("built-in preset");
+            Box::new(Arrangement::new(&preset, None).expect("arrangement"))
+        };
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        // Fill the return ring with old arrangements nobody collects.
+        for _ in 0..COMMAND_CAPACITY {
+            controller
+                .send(Command::Load(arrangement("generique")))
+                .unwrap();
+        }
+        engine.process(&mut out);
+        controller
+            .send(Command::Load(arrangement("sur-l-autoroute")))
+            .unwrap();
+        controller.send(Command::SetTempo(200.0)).unwrap();
+        engine.process(&mut out);
+        assert_eq!(engine.arrangement().name, "generique");
+        controller.collect_garbage();
+        engine.process(&mut out);
+        assert_eq!(engine.arrangement().name, "sur-l-autoroute");
+    }
+
+    #[test]
+    fn a_full_input_queue_in_reverse_order_is_all_played_and_the_overflow_counted() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        for i in (0..INPUT_CAPACITY as u64).rev() {
+            engine.queue_input(note_on(i / 4, 40 + (i % 48) as u8));
+        }
+        engine.queue_input(note_on(0, 90));
+        let mut out = [0.0f32; 2 * 512];
+        engine.process(&mut out);
+        let telemetry = controller.latest_telemetry().unwrap();
+        assert_eq!(telemetry.notes_played, INPUT_CAPACITY as u64);
+        assert_eq!(telemetry.dropped_input, 1);
+        // The first onsets are those of frame 0, in the order they were queued.
+        let first: Vec<(u64, u8)> = telemetry
+            .onsets()
+            .iter()
+            .map(|o| (o.frame, o.key))
+            .collect();
+        assert_eq!(first[..4], [(0, 43), (0, 42), (0, 41), (0, 40)]);
+    }
+
+    #[test]
+    fn onsets_of_lost_snapshots_arrive_with_the_next_one_that_gets_through() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        fill_the_telemetry_ring(&mut engine);
+        // Five blocks, one note each, while nobody reads: their snapshots do not fit.
+        let mut played = Vec::new();
+        for key in 60..65 {
+            let frame = engine.clock() + 10;
+            controller.play(note_on(frame, key)).unwrap();
+            played.push((key, frame));
+            engine.process(&mut out);
+        }
+        let mut snapshots = Vec::new();
+        controller.drain_telemetry(|t| snapshots.push(t));
+        assert_eq!(snapshots.len(), TELEMETRY_CAPACITY);
+        engine.process(&mut out);
+        controller.drain_telemetry(|t| snapshots.push(t));
+        let heard: Vec<(u8, u64)> = snapshots
+            .iter()
+            .flat_map(|t| t.onsets().iter().map(|o| (o.key, o.frame)))
+            .collect();
+        assert_eq!(heard, played);
+        let last = snapshots.last().unwrap();
+        assert_eq!(last.onsets_missed, 0);
+        assert_eq!(last.notes_played, 5);
+        assert_eq!(last.telemetry_lost, 5);
+        // Nothing is lost once the UI reads again, and nothing is delivered twice.
+        engine.process(&mut out);
+        let next = controller.latest_telemetry().unwrap();
+        assert_eq!(next.telemetry_lost, 5);
+        assert!(next.onsets().is_empty());
+    }
+
+    #[test]
+    fn onsets_beyond_what_a_snapshot_carries_are_counted_as_missed() {
+        let (mut engine, mut controller) = Engine::lead_only();
+        let mut out = [0.0f32; 2 * BLOCK];
+        fill_the_telemetry_ring(&mut engine);
+        // Five blocks of three notes: fifteen onsets for a snapshot that carries eight.
+        for block in 0..5u8 {
+            for note in 0..3u8 {
+                let frame = engine.clock() + u64::from(note);
+                controller
+                    .play(note_on(frame, 60 + 3 * block + note))
+                    .unwrap();
+            }
+            engine.process(&mut out);
+        }
+        controller.drain_telemetry(|_| {});
+        engine.process(&mut out);
+        let last = controller.latest_telemetry().unwrap();
+        let keys: Vec<u8> = last.onsets().iter().map(|o| o.key).collect();
+        assert_eq!(keys, (60..60 + ONSETS_PER_BLOCK as u8).collect::<Vec<_>>());
+        assert_eq!(last.onsets_missed, 15 - ONSETS_PER_BLOCK as u64);
+        assert_eq!(last.notes_played, 15);
+        assert_eq!(last.telemetry_lost, 5);
     }
 }

@@ -522,6 +522,12 @@ fn describe_error(error: &anyhow::Error) -> String {
     text
 }
 
+/// With the `assert-no-alloc` feature, the allocator that enforces the real-time
+/// contract: an allocation or free inside an audio callback or `Engine::process` aborts.
+#[cfg(feature = "assert-no-alloc")]
+#[global_allocator]
+static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,7 @@ fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetr
         onsets: [NoteOnset::default(); ONSETS_PER_BLOCK],
         onset_count: 0,
         onsets_missed: 0,
+        telemetry_lost: 0,
     }
 }
 

@@ -12,7 +12,10 @@ pub enum Command {
     SetTempo(f32),
     SetMute(Player, bool),
     SetLead(LeadInstrument),
-    /// A new arrangement (another preset, a transposition): starts the form again.
+    /// A new arrangement (another preset, a transposition): starts the form again. The
+    /// one it replaces comes back in [`EngineReturn`]; while the controller has not
+    /// collected those, the return ring may be full, and then this command and those
+    /// behind it wait.
     Load(Box<Arrangement>),
     /// Start the form again from bar 1.
     Restart,
@@ -83,7 +86,8 @@ pub enum Transport {
     Stopped,
 }
 
-/// Lead note-ons a telemetry snapshot can carry; more in one block are counted in
+/// Lead note-ons a telemetry snapshot can carry: those of its block, and those of blocks
+/// whose snapshots did not fit in the ring. More are counted in
 /// [`Telemetry::onsets_missed`].
 pub const ONSETS_PER_BLOCK: usize = 8;
 
@@ -101,7 +105,9 @@ pub struct NoteOnset {
     pub in_form: bool,
 }
 
-/// A snapshot of the engine after a block, for the console.
+/// A snapshot of the engine after a block, for the console. Snapshots that do not fit in
+/// the ring are counted in `telemetry_lost`; the counters are totals since the start, so
+/// the next snapshot that arrives has them right.
 #[derive(Clone, Copy, Debug)]
 pub struct Telemetry {
     /// The engine clock at the end of the block.
@@ -117,23 +123,27 @@ pub struct Telemetry {
     pub dropped_input: u64,
     pub dropped_events: u64,
     pub lead: LeadInstrument,
-    /// Program changes that chose the lead voice since the start: a live session adopts
-    /// `lead` when this moves, since the player chose it from the keyboard.
+    /// Program changes that chose the lead instrument since the start: a live session
+    /// adopts `lead` when this moves, since the player chose it from the keyboard.
     pub lead_programs: u64,
     pub mute: [bool; 3],
     pub sample_rate: f32,
     pub transport: Transport,
     /// Whether starting the band counts in.
     pub count_in: bool,
-    /// Lead notes started in this block: `onsets[..onset_count]`.
+    /// Lead notes started since the previous snapshot that reached the ring (this block's,
+    /// and those of lost snapshots), oldest first: `onsets[..onset_count]`.
     pub onsets: [NoteOnset; ONSETS_PER_BLOCK],
     pub onset_count: u8,
-    /// Note-ons since the start that did not fit in their block's snapshot.
+    /// Note-ons since the start that no snapshot carried: more than
+    /// [`ONSETS_PER_BLOCK`] between two snapshots that reached the ring.
     pub onsets_missed: u64,
+    /// Snapshots since the start that did not fit in the ring (the UI was not reading).
+    pub telemetry_lost: u64,
 }
 
 impl Telemetry {
-    /// The lead notes started in this block.
+    /// The lead notes started since the previous snapshot that arrived.
     pub fn onsets(&self) -> &[NoteOnset] {
         &self.onsets[..usize::from(self.onset_count).min(ONSETS_PER_BLOCK)]
     }

@@ -9,22 +9,22 @@
 //! The data callback (the backend's audio thread) publishes the clock pairing to
 //! [`LiveInput`], renders, and converts into the device's format and channel count through
 //! a scratch buffer sized before the stream starts; it never allocates, locks, prints or
-//! blocks. A panic inside the engine is caught at this edge: the output goes silent and
+//! blocks. All of it runs through the drivers' [`CallbackEdge`]: denormals flushed, no
+//! allocation, and a panic caught there — the output goes silent and
 //! [`DriverStatus::panicked`] is raised. Xruns are counted; a lost device raises
 //! [`DriverStatus::lost`] and the session rebuilds by calling [`open`] and `start` again.
 
 use crate::engine::Engine;
-use crate::io::driver::{CostRecorder, DriverStatus};
+use crate::io::driver::{CallbackEdge, CostRecorder, DriverStatus};
 use crate::io::live_input::{ClockWriter, LiveInput};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{
     BufferSize, FromSample, OutputCallbackInfo, SampleFormat, SizedSample, StreamConfig,
     SupportedBufferSize, SupportedStreamConfig, SupportedStreamConfigRange,
 };
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The rate asked for when the user names none and the device offers it: the native rate
 /// of nearly all current hardware, so no resampling in the system mixer.
@@ -556,6 +556,21 @@ struct Observed {
     last_error: AtomicU8,
 }
 
+impl Observed {
+    /// Note a callback of `frames` frames: what the backend gave and its timestamps.
+    /// Audio thread.
+    fn callback(&self, frames: usize, info: &OutputCallbackInfo) {
+        let stamp = info.timestamp();
+        let latency = stamp.playback - stamp.callback;
+        self.latency_nanos
+            .store(latency.as_nanos() as u64, Ordering::Relaxed);
+        if self.first_frames.load(Ordering::Relaxed) == 0 {
+            self.first_frames.store(frames as u32, Ordering::Relaxed);
+        }
+        self.last_frames.store(frames as u32, Ordering::Relaxed);
+    }
+}
+
 /// A stable small code for an error kind, so the error callback stores it without
 /// allocating.
 fn error_code(kind: cpal::ErrorKind) -> u8 {
@@ -620,7 +635,7 @@ pub struct OutputRenderer {
     sample_rate: u32,
     status: Arc<DriverStatus>,
     observed: Arc<Observed>,
-    /// Held by the callback until the stream is dropped: the one writer of the pairing.
+    /// Held until the stream is dropped: the one writer of the clock pairing.
     clock: Option<ClockWriter>,
     /// Each callback's cost, for `bench dsp` on a device.
     costs: Option<CostRecorder>,
@@ -657,9 +672,9 @@ impl OutputRenderer {
         &self.status
     }
 
-    /// One callback filling `out`, `frames` frames long: `render` fills it from the engine
-    /// (with the scratch buffer at hand); after a panic it is filled with `silence`.
-    /// Audio thread.
+    /// One callback filling `out`, `frames` frames long, through the drivers'
+    /// [`CallbackEdge`]: `render` fills it from the engine (with the scratch buffer at
+    /// hand); after a panic it is filled with `silence`. Audio thread.
     fn callback<T: Copy>(
         &mut self,
         out: &mut [T],
@@ -668,48 +683,31 @@ impl OutputRenderer {
         silence: T,
         render: impl FnOnce(&mut Engine, &mut [f32], &mut [T]),
     ) {
-        let _mark = crate::io::driver::AudioCallbackMark::enter();
-        let started = Instant::now();
-        if let Some(costs) = &mut self.costs {
-            costs.begin();
-        }
-        let stamp = info.timestamp();
-        let latency = stamp.playback - stamp.callback;
-        self.observed
-            .latency_nanos
-            .store(latency.as_nanos() as u64, Ordering::Relaxed);
-        if self.observed.first_frames.load(Ordering::Relaxed) == 0 {
-            self.observed
-                .first_frames
-                .store(frames as u32, Ordering::Relaxed);
-        }
-        self.observed
-            .last_frames
-            .store(frames as u32, Ordering::Relaxed);
-        if self.status.panicked.load(Ordering::Relaxed) {
-            self.status.cycles.fetch_add(1, Ordering::Relaxed);
-            out.fill(silence);
-            return;
-        }
+        let edge = CallbackEdge {
+            status: &self.status,
+            costs: self.costs.as_mut(),
+            frames,
+            sample_rate: self.sample_rate,
+        };
+        let observed = &*self.observed;
         let engine = &mut self.engine;
         let scratch = &mut self.scratch;
         let clock = &self.clock;
         let sample_rate = self.sample_rate;
-        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            crate::io::driver::panic_if_requested();
-            if let Some(clock) = clock {
-                clock.publish(engine.clock(), started, frames as u32, sample_rate);
-            }
-            render(engine, scratch, out);
-        }));
-        if rendered.is_err() {
-            self.status.panicked.store(true, Ordering::Relaxed);
-            out.fill(silence);
-        }
-        self.status.record_callback(started, frames, sample_rate);
-        if let Some(costs) = &mut self.costs {
-            costs.end(frames);
-        }
+        edge.run(
+            out,
+            |out, started| {
+                observed.callback(frames, info);
+                if let Some(clock) = clock {
+                    clock.publish(engine.clock(), started, frames as u32, sample_rate);
+                }
+                render(engine, scratch, out);
+            },
+            |out| {
+                observed.callback(frames, info);
+                out.fill(silence);
+            },
+        );
     }
 
     /// A stereo f32 device: the engine renders straight into the device buffer. Audio

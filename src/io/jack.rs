@@ -3,18 +3,17 @@
 //!
 //! The process callback (JACK's real-time thread) reads `midi_in` at each event's frame
 //! offset, feeds the engine, renders, and splits the engine's interleaved output into
-//! `out_l` and `out_r`. A panic inside the engine is caught at this edge: the output goes
-//! silent and a flag is raised, instead of unwinding into JACK.
+//! `out_l` and `out_r`, all of it through the drivers' [`CallbackEdge`]: denormals
+//! flushed, no allocation, and a panic caught there — the output goes silent and a flag is
+//! raised, instead of unwinding into JACK.
 
 use crate::engine::{Engine, TimedInput};
-use crate::io::driver::{CostRecorder, DriverStatus};
+use crate::io::driver::{CallbackEdge, CostRecorder, DriverStatus};
 use crate::io::live_input::{ClockWriter, LiveInput};
 use crate::io::midi::parse_message;
 use jack::{AudioOut, Client, ClientOptions, Control, MidiIn, Port, ProcessHandler, ProcessScope};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 /// Largest JACK period rendered in one engine call; longer periods are rendered in pieces.
 pub const MAX_PERIOD: usize = 8192;
@@ -34,72 +33,68 @@ pub enum JackError {
 struct Process {
     engine: Engine,
     midi_in: Port<MidiIn>,
-    out_l: Port<AudioOut>,
-    out_r: Port<AudioOut>,
+    outputs: StereoOut,
     interleaved: Box<[f32]>,
     status: Arc<DriverStatus>,
+    /// Held until the client is deactivated: the one writer of the clock pairing.
     clock: Option<ClockWriter>,
     costs: Option<CostRecorder>,
     sample_rate: u32,
 }
 
+struct StereoOut {
+    left: Port<AudioOut>,
+    right: Port<AudioOut>,
+}
+
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
-        let _mark = crate::io::driver::AudioCallbackMark::enter();
-        let started = Instant::now();
-        if let Some(costs) = &mut self.costs {
-            costs.begin();
-        }
         let frames = scope.n_frames() as usize;
-        let left = self.out_l.as_mut_slice(scope);
-        let right = self.out_r.as_mut_slice(scope);
-        if self.status.panicked.load(Ordering::Relaxed) {
-            self.status.cycles.fetch_add(1, Ordering::Relaxed);
-            left.fill(0.0);
-            right.fill(0.0);
-            return Control::Continue;
-        }
+        let edge = CallbackEdge {
+            status: &self.status,
+            costs: self.costs.as_mut(),
+            frames,
+            sample_rate: self.sample_rate,
+        };
         let engine = &mut self.engine;
         let interleaved = &mut self.interleaved;
         let midi_in = &self.midi_in;
         let clock = &self.clock;
         let sample_rate = self.sample_rate;
-        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            crate::io::driver::panic_if_requested();
-            let start = engine.clock();
-            if let Some(clock) = clock {
-                clock.publish(start, started, frames as u32, sample_rate);
-            }
-            for event in midi_in.iter(scope) {
-                if let Some(input) = parse_message(event.bytes) {
-                    engine.queue_input(TimedInput {
-                        frame: start + u64::from(event.time),
-                        event: input,
-                    });
+        edge.run(
+            &mut self.outputs,
+            |outputs, started| {
+                let left = outputs.left.as_mut_slice(scope);
+                let right = outputs.right.as_mut_slice(scope);
+                let start = engine.clock();
+                if let Some(clock) = clock {
+                    clock.publish(start, started, frames as u32, sample_rate);
                 }
-            }
-            let mut done = 0;
-            while done < frames {
-                let n = (frames - done).min(MAX_PERIOD);
-                let block = &mut interleaved[..2 * n];
-                engine.process(block);
-                for (i, frame) in block.chunks_exact(2).enumerate() {
-                    left[done + i] = frame[0];
-                    right[done + i] = frame[1];
+                for event in midi_in.iter(scope) {
+                    if let Some(input) = parse_message(event.bytes) {
+                        engine.queue_input(TimedInput {
+                            frame: start + u64::from(event.time),
+                            event: input,
+                        });
+                    }
                 }
-                done += n;
-            }
-        }));
-        if rendered.is_err() {
-            self.status.panicked.store(true, Ordering::Relaxed);
-            left.fill(0.0);
-            right.fill(0.0);
-        }
-        self.status
-            .record_callback(started, frames, self.sample_rate);
-        if let Some(costs) = &mut self.costs {
-            costs.end(frames);
-        }
+                let mut done = 0;
+                while done < frames {
+                    let n = (frames - done).min(MAX_PERIOD);
+                    let block = &mut interleaved[..2 * n];
+                    engine.process(block);
+                    for (i, frame) in block.chunks_exact(2).enumerate() {
+                        left[done + i] = frame[0];
+                        right[done + i] = frame[1];
+                    }
+                    done += n;
+                }
+            },
+            |outputs| {
+                outputs.left.as_mut_slice(scope).fill(0.0);
+                outputs.right.as_mut_slice(scope).fill(0.0);
+            },
+        );
         Control::Continue
     }
 }
@@ -109,6 +104,9 @@ struct Notifications {
 }
 
 impl jack::NotificationHandler for Notifications {
+    // SAFETY: JACK calls this from another thread as the server goes away, under the
+    // rules of an asynchronous signal handler (only async-signal-safe operations). It
+    // only stores to an atomic flag: no allocation, lock, I/O or call into JACK.
     unsafe fn shutdown(&mut self, _status: jack::ClientStatus, _reason: &str) {
         self.status.lost.store(true, Ordering::Relaxed);
     }
@@ -185,11 +183,12 @@ pub fn start(
     let process = Process {
         engine,
         midi_in,
-        out_l,
-        out_r,
+        outputs: StereoOut {
+            left: out_l,
+            right: out_r,
+        },
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
-        // Held by the callback until the client is deactivated: the one writer.
         clock: live_input.as_ref().and_then(LiveInput::clock_writer),
         costs,
         sample_rate,
