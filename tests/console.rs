@@ -140,7 +140,7 @@ fn console_command(server: &JackServer, pid_file: &str, env: &str) -> String {
 fn exit_status(screen: &str) -> Option<i32> {
     screen
         .lines()
-        .find_map(|line| line.trim().strip_prefix("EXITED ")?.parse().ok())
+        .find_map(|line| line.split("EXITED ").nth(1)?.trim().parse().ok())
 }
 
 fn read_pid(pid_file: &str) -> String {
@@ -203,7 +203,9 @@ impl Console {
         self.tmux.wait_for(
             &format!("stty after {after}"),
             Duration::from_secs(5),
-            |s| s.contains("speed"),
+            // The local flags' line, which says whether the terminal is cooked, comes
+            // after the first lines of the output: wait for it, not for the first.
+            |s| s.contains("icanon") && s.contains("echo"),
         )
     }
 }
