@@ -10,7 +10,7 @@
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
-use jack_server::{JackServer, OneAtATime, jack_scenario};
+use jack_server::{JackServer, OneAtATime, jack_scenario, unique};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -175,7 +175,7 @@ impl Console {
 
     /// A console `width` columns wide, with `env` added to its environment.
     fn start_with(_scenario: &OneAtATime, width: u16, env: &str) -> Console {
-        let server = JackServer::start("asc-ui-console");
+        let server = JackServer::start(&unique("ui-console"));
         let tmux = Tmux::start("asc-ui-console-test", width, 30);
         let pid_file = std::env::temp_dir().join("asc-ui-console.pid");
         let pid_file = pid_file.to_str().expect("utf-8 temp dir").to_string();
@@ -195,6 +195,19 @@ impl Console {
             .wait_for("a Dm7 bar", Duration::from_secs(15), |s| {
                 s.contains("NOW Dm7 · D Dorian")
             })
+    }
+
+    /// Press q: the console exits with status 0 and the terminal is cooked again.
+    fn quits_cooked_on_q(&self, after: &str) {
+        self.tmux.key("q");
+        let screen = self
+            .tmux
+            .wait_for("the exit", Duration::from_secs(10), |s| {
+                exit_status(s).is_some()
+            });
+        assert_eq!(exit_status(&screen), Some(0), "{screen}");
+        let stty = self.stty(after);
+        assert!(cooked(&stty), "after {after}:\n{stty}");
     }
 
     /// After the console exited: the terminal's settings, as `stty -a` prints them.
@@ -286,15 +299,7 @@ fn q_quits_and_gives_the_terminal_back_cooked() {
     };
     let console = Console::start(&scenario);
     console.wait_until_drawn();
-    console.tmux.key("q");
-    let screen = console
-        .tmux
-        .wait_for("the exit", Duration::from_secs(10), |s| {
-            exit_status(s).is_some()
-        });
-    assert_eq!(exit_status(&screen), Some(0), "{screen}");
-    let stty = console.stty("q");
-    assert!(cooked(&stty), "after q:\n{stty}");
+    console.quits_cooked_on_q("q");
 }
 
 #[test]
@@ -363,15 +368,7 @@ fn a_panic_on_the_audio_thread_leaves_the_console_running_and_space_restarts_it(
         .wait_for("the next bar", Duration::from_secs(10), |s| {
             bar_shown(s).is_some_and(|b| b != bar)
         });
-    console.tmux.key("q");
-    let screen = console
-        .tmux
-        .wait_for("the exit", Duration::from_secs(10), |s| {
-            exit_status(s).is_some()
-        });
-    assert_eq!(exit_status(&screen), Some(0), "{screen}");
-    let stty = console.stty("an audio-thread panic and q");
-    assert!(cooked(&stty), "after q:\n{stty}");
+    console.quits_cooked_on_q("an audio-thread panic and q");
 }
 
 #[test]

@@ -17,18 +17,21 @@ use ascenseur::band::arrangement_for;
 use ascenseur::engine::{Engine, EngineConfig, EngineController};
 use ascenseur::io::cpal_out::{self, CpalSession, OutputOptions};
 use ascenseur::io::live_input::LiveInput;
-use jack_server::{JackServer, OneAtATime, jack_scenario, one_at_a_time};
+use jack_server::{JackServer, OneAtATime, jack_scenario, one_at_a_time, unique};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SERVER: &str = "asc-audio-cpal";
+/// The server of this test binary (cpal's JACK host finds it through the environment).
+fn server_name() -> String {
+    unique("audio-cpal")
+}
 /// Seconds of band the probe records before judging the level.
 const LISTEN_SECONDS: f64 = 3.0;
 
 /// This scenario's server, with this process's JACK clients pointed at it.
 fn start_server(scenario: &OneAtATime) -> JackServer {
-    scenario.clients_use(SERVER);
-    JackServer::start(SERVER)
+    scenario.clients_use(&server_name());
+    JackServer::start(&server_name())
 }
 
 #[test]

@@ -109,13 +109,37 @@ impl JackServer {
         false
     }
 
+    /// The server's ports as `jack_lsp` lists them; empty if it cannot tell within a
+    /// few seconds (a client can block on a server that is still coming up).
     pub fn ports(&self) -> String {
-        Command::new("jack_lsp")
+        let Ok(mut lsp) = Command::new("jack_lsp")
             .env("JACK_DEFAULT_SERVER", &self.name)
             .env("JACK_NO_START_SERVER", "1")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-            .unwrap_or_default()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return String::new();
+        };
+        let started = Instant::now();
+        loop {
+            match lsp.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if started.elapsed() < Duration::from_secs(5) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = lsp.kill();
+                    let _ = lsp.wait();
+                    return String::new();
+                }
+            }
+        }
+        let mut listed = String::new();
+        if let Some(mut out) = lsp.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut out, &mut listed);
+        }
+        listed
     }
 
     pub fn wait_for_port(&self, port: &str, timeout: Duration) {
@@ -191,5 +215,7 @@ impl Drop for Running {
 /// only a few servers, and a server that died without cleaning up keeps its slot until a
 /// server of the same name takes it back — so a crashed run is healed by the next one.
 pub fn unique(name: &str) -> String {
-    format!("ascenseur-test-{name}")
+    // Per process: a server left behind by a run that was killed (and its clients'
+    // semaphores) can never be mistaken for this run's.
+    format!("asc-{name}-{}", std::process::id())
 }
