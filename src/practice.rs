@@ -7,8 +7,13 @@
 //! of each telemetry snapshot, never a clock. UI thread (or tests).
 
 pub mod phrase;
+pub mod timing;
 
 pub use phrase::{Landing, Phrase, PhraseNote, PhraseTracker, REST_BEATS};
+pub use timing::{
+    BeatGrid, ClassTiming, GridPlacement, LAID_BACK_MAX_MS, LAID_BACK_MIN_MS, LEAN_MS, NoteTiming,
+    PAIR_OFFBEAT_WINDOW, PAIR_ON_BEAT, POCKET_MS, TimingReport, TimingVerdict,
+};
 
 use crate::band::{Arrangement, ChordSlot};
 use crate::engine::NoteOnset;
