@@ -374,3 +374,25 @@ fn a_recorded_telemetry_stream_changes_the_screen_at_the_right_moments() {
     assert_eq!(state.phrases.finished(), 2);
     assert!(phrase.space_before_beats.unwrap() > 9.0);
 }
+
+#[test]
+fn a_notice_too_long_for_the_title_line_is_shown_whole() {
+    let mut state = generique_playing(Look::default());
+    state.notice =
+        Some("the engine stopped: test panic requested (press space to restart it)".to_string());
+    for width in [80, 100] {
+        let top = screen(&state, width, 24)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            top.contains("(press space to restart it)"),
+            "{width} columns: {top}"
+        );
+    }
+    // Where it fits, the title stays beside it.
+    state.notice = Some("audio is back".to_string());
+    let top = screen(&state, 100, 24);
+    assert!(top.lines().next().unwrap().contains("Générique"), "{top}");
+}

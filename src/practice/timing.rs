@@ -190,6 +190,10 @@ impl TimingVerdict {
         {
             return Self::LaidBack;
         }
+        // Past what swing explains, late downbeats are late, whatever the offbeats do.
+        if down > LAID_BACK_MAX_MS {
+            return Self::Dragging;
+        }
         match (lean(down), lean(offbeats.mean_offset_ms)) {
             (Some(a), Some(b)) if a == b => a,
             _ => Self::OnTime,
@@ -426,6 +430,9 @@ mod tests {
         // The same lag on every note is dragging.
         let report = TimingReport::measure(&eighths(&g, 4, 30.0, 30.0), &g);
         assert_eq!(report.verdict, TimingVerdict::Dragging);
+        // So are downbeats later than swing explains, over exact offbeats.
+        let report = TimingReport::measure(&eighths(&g, 4, 60.0, 0.0), &g);
+        assert_eq!(report.verdict, TimingVerdict::Dragging, "{report}");
     }
 
     #[test]

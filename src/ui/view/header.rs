@@ -21,7 +21,16 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Span::styled(format!(" in {}", key_name(state)), theme.label()),
     ];
     if let Some(notice) = &state.notice {
-        spans.push(Span::raw("  "));
+        // A notice tells the player what to do ("press space to restart it"): when it does
+        // not fit beside the title it takes the title's place until it is gone.
+        let width = usize::from(area.width);
+        let notice_width = notice.chars().count() + 2;
+        let title_width: usize = spans.iter().map(Span::width).sum();
+        if title_width + notice_width > width {
+            let badge = spans[0].width();
+            spans.truncate(if badge + notice_width > width { 0 } else { 1 });
+        }
+        spans.push(Span::raw(if spans.is_empty() { " " } else { "  " }));
         spans.push(Span::styled(notice.clone(), theme.warning()));
     } else if !state.cue.is_empty() {
         spans.push(Span::styled(
