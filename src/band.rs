@@ -15,7 +15,7 @@ pub mod piano;
 pub mod queue;
 
 pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
-pub use conductor::{BarContext, Conductor, Position};
+pub use conductor::{BarContext, BarLine, Conductor, Position};
 pub use queue::{BandEvent, EventQueue, Sound};
 
 use crate::preset::Preset;

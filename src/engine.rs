@@ -8,6 +8,7 @@
 //! and heavy objects back out to be dropped off the audio thread.
 
 pub mod flush_to_zero;
+pub mod journal;
 pub mod messages;
 pub mod pending;
 
@@ -27,6 +28,7 @@ use crate::synth::fx::{Echo, Limiter, Room};
 use crate::synth::lead::{CHORD_WINDOW_S, LeadControls, LeadNote, LeadSynthVoice};
 use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
+use journal::{JOURNAL_CAPACITY, JournalEntry};
 use pending::PendingInput;
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
@@ -97,9 +99,17 @@ pub struct EngineController {
     input: Option<HeapProd<TimedInput>>,
     pub telemetry: HeapCons<Telemetry>,
     pub returns: HeapCons<EngineReturn>,
+    pub journal: HeapCons<JournalEntry>,
 }
 
 impl EngineController {
+    /// Every journal entry waiting, oldest first.
+    pub fn drain_journal(&mut self, mut each: impl FnMut(JournalEntry)) {
+        while let Some(entry) = self.journal.try_pop() {
+            each(entry);
+        }
+    }
+
     /// Send a command; gives it back if the ring is full.
     pub fn send(&mut self, command: Command) -> Result<(), Command> {
         self.commands.try_push(command)
@@ -182,6 +192,9 @@ pub struct Engine {
     input: HeapCons<TimedInput>,
     telemetry: HeapProd<Telemetry>,
     returns: HeapProd<EngineReturn>,
+    journal: HeapProd<JournalEntry>,
+    /// Journal entries that did not fit in the ring, since the start.
+    journal_lost: u64,
     dropped_input: u64,
     stem_peaks: [f32; 4],
     notes_played: u64,
@@ -210,6 +223,7 @@ impl Engine {
         let (input_tx, input_rx) = HeapRb::<TimedInput>::new(INPUT_CAPACITY).split();
         let (telemetry_tx, telemetry_rx) = HeapRb::<Telemetry>::new(TELEMETRY_CAPACITY).split();
         let (returns_tx, returns_rx) = HeapRb::<EngineReturn>::new(COMMAND_CAPACITY).split();
+        let (journal_tx, journal_rx) = HeapRb::<JournalEntry>::new(JOURNAL_CAPACITY).split();
         let lead_instrument = config.lead.unwrap_or(arrangement.lead);
         let tempo = config.tempo.map_or(arrangement.tempo, |t| {
             t.clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end())
@@ -246,6 +260,8 @@ impl Engine {
             input: input_rx,
             telemetry: telemetry_tx,
             returns: returns_tx,
+            journal: journal_tx,
+            journal_lost: 0,
             dropped_input: 0,
             stem_peaks: [0.0; 4],
             notes_played: 0,
@@ -267,6 +283,7 @@ impl Engine {
             input: Some(input_tx),
             telemetry: telemetry_rx,
             returns: returns_rx,
+            journal: journal_rx,
         };
         (engine, controller)
     }
@@ -375,6 +392,10 @@ impl Engine {
     fn plan_until(&mut self, horizon: u64) {
         while self.conductor.needs_planning(horizon) {
             let ctx = self.conductor.next_bar(&self.arrangement);
+            let line = JournalEntry::Bar(ctx.line());
+            if self.journal.try_push(line).is_err() {
+                self.journal_lost += 1;
+            }
             self.bassist
                 .plan(&ctx, &self.arrangement.bass, &mut self.queue);
             self.drummer
@@ -386,21 +407,45 @@ impl Engine {
 
     fn apply_due(&mut self) {
         while let Some(event) = self.queue.pop_due(self.clock) {
-            match event.sound {
+            let heard = match event.sound {
                 Sound::Bass(note) if !self.mute[0] => {
                     self.bass.start(note);
+                    true
                 }
-                Sound::Drum(hit) if !self.mute[1] => self.drums.hit(hit),
+                Sound::Drum(hit) if !self.mute[1] => {
+                    self.drums.hit(hit);
+                    true
+                }
                 Sound::Piano(note) if !self.mute[2] => {
                     self.piano.start(note);
+                    true
                 }
                 // The count-in is for the player: it sounds with the drums muted too.
-                Sound::Click(hit) => self.drums.hit(hit),
-                _ => {}
+                Sound::Click(hit) => {
+                    self.drums.hit(hit);
+                    false
+                }
+                _ => false,
+            };
+            if heard {
+                self.journal_entry(JournalEntry::Band {
+                    frame: self.clock,
+                    sound: event.sound,
+                });
             }
         }
         while let Some(input) = self.pending.pop_due(self.clock) {
+            self.journal_entry(JournalEntry::Played(TimedInput {
+                frame: self.clock,
+                event: input.event,
+            }));
             self.apply_input(input.event);
+        }
+    }
+
+    fn journal_entry(&mut self, entry: JournalEntry) {
+        if self.journal.try_push(entry).is_err() {
+            self.journal_lost += 1;
         }
     }
 
@@ -726,6 +771,7 @@ impl Engine {
             onset_count: self.onset_count as u8,
             onsets_missed: self.onsets_missed,
             telemetry_lost: self.telemetry_lost,
+            journal_lost: self.journal_lost,
         };
         // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
         // for the next one, as the phrase analysis needs every note.

@@ -3,7 +3,8 @@
 
 pub mod midi_file;
 
-use crate::band::{Arrangement, ArrangementError, Player, arrangement_for};
+use crate::band::{Arrangement, ArrangementError, BarLine, Player, arrangement_for};
+use crate::engine::journal::JournalEntry;
 use crate::engine::{Engine, EngineConfig, STEMS};
 use crate::preset::{Preset, PresetError};
 use crate::theory::Key;
@@ -115,19 +116,23 @@ pub struct RenderSummary {
     pub arrangement: Arrangement,
     /// Frames from the start to beat 1 of each bar rendered.
     pub bar_starts: Vec<u64>,
+    /// Each bar rendered on the tempo map.
+    pub bar_lines: Vec<BarLine>,
     /// Frames rendered, the room's tail included.
     pub frames: u64,
     pub sample_rate: u32,
 }
 
 /// Render a preset block by block, handing each block to `sink` as interleaved stereo:
-/// the mix and the four stems (ordered as [`STEMS`]). `progress` is called with (frames
+/// the mix and the four stems (ordered as [`STEMS`]), and everything that sounded to
+/// `journal` (bar lines, band notes, the player's input) after the block that played it. `progress` is called with (frames
 /// done, frames total) about once per second of audio. Memory stays constant whatever
 /// the length.
 pub fn render_blocks(
     preset: &Preset,
     options: &RenderOptions,
     mut progress: impl FnMut(u64, u64),
+    mut journal: impl FnMut(JournalEntry),
     mut sink: impl FnMut(&[f32], [&[f32]; 4]) -> Result<(), RenderError>,
 ) -> Result<RenderSummary, RenderError> {
     if !BLOCK_RANGE.contains(&options.block) {
@@ -158,8 +163,11 @@ pub fn render_blocks(
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
-    let bar_starts: Vec<u64> = (0..bars as u64).map(|b| engine.bar_start(b)).collect();
-    let total = engine.bar_start(bars as u64) + (TAIL_S * sample_rate) as u64;
+    // The length is known once the conductor lays out the bar after the last one (a beat
+    // ahead of it); until then the progress shows the constant-tempo estimate.
+    let mut total = engine.bar_start(bars as u64) + (TAIL_S * sample_rate) as u64;
+    let mut end_known = false;
+    let mut bar_lines: Vec<BarLine> = Vec::with_capacity(bars as usize + 1);
     let block = options.block;
     let mut mix = vec![0.0f32; block * 2];
     let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; block * 2]);
@@ -184,6 +192,17 @@ pub fn render_blocks(
         engine.process_with_stems(&mut mix[..2 * n], &mut stem_slices);
         controller.collect_garbage();
         controller.latest_telemetry();
+        controller.drain_journal(|entry| {
+            journal(entry);
+            if let JournalEntry::Bar(line) = entry {
+                if line.index < u64::from(bars) {
+                    bar_lines.push(line);
+                } else if line.index == u64::from(bars) && !end_known {
+                    end_known = true;
+                    total = line.start_frame() + (TAIL_S * sample_rate) as u64;
+                }
+            }
+        });
         sink(
             &mix[..2 * n],
             [&b[..2 * n], &d[..2 * n], &p[..2 * n], &l[..2 * n]],
@@ -193,9 +212,11 @@ pub fn render_blocks(
             progress(done, total);
         }
     }
+    let bar_starts = bar_lines.iter().map(BarLine::start_frame).collect();
     Ok(RenderSummary {
         arrangement,
         bar_starts,
+        bar_lines,
         frames: total,
         sample_rate: RENDER_RATE,
     })
@@ -209,13 +230,19 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let mut mix = Vec::new();
     let mut stems: [Vec<f32>; 4] = Default::default();
-    let summary = render_blocks(preset, options, progress, |block, block_stems| {
-        mix.extend_from_slice(block);
-        for (stem, samples) in stems.iter_mut().zip(block_stems) {
-            stem.extend_from_slice(samples);
-        }
-        Ok(())
-    })?;
+    let summary = render_blocks(
+        preset,
+        options,
+        progress,
+        |_| {},
+        |block, block_stems| {
+            mix.extend_from_slice(block);
+            for (stem, samples) in stems.iter_mut().zip(block_stems) {
+                stem.extend_from_slice(samples);
+            }
+            Ok(())
+        },
+    )?;
     Ok(Rendered {
         mix,
         stems,
@@ -326,17 +353,23 @@ pub fn render_to_files(
     progress: impl FnMut(u64, u64),
 ) -> Result<RenderSummary, RenderError> {
     let mut outputs: Option<Outputs> = None;
-    let summary = render_blocks(preset, options, progress, |mix, stems| {
-        let files = match &mut outputs {
-            Some(files) => files,
-            None => outputs.insert(Outputs::create(out, stems_dir)?),
-        };
-        files.mix.write(mix)?;
-        for (writer, samples) in files.stems.iter_mut().zip(stems) {
-            writer.write(samples)?;
-        }
-        Ok(())
-    })?;
+    let summary = render_blocks(
+        preset,
+        options,
+        progress,
+        |_| {},
+        |mix, stems| {
+            let files = match &mut outputs {
+                Some(files) => files,
+                None => outputs.insert(Outputs::create(out, stems_dir)?),
+            };
+            files.mix.write(mix)?;
+            for (writer, samples) in files.stems.iter_mut().zip(stems) {
+                writer.write(samples)?;
+            }
+            Ok(())
+        },
+    )?;
     if let Some(files) = outputs {
         files.mix.finish()?;
         for writer in files.stems {

@@ -81,6 +81,7 @@ fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetr
         onset_count: 0,
         onsets_missed: 0,
         telemetry_lost: 0,
+        journal_lost: 0,
     }
 }
 

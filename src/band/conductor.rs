@@ -16,6 +16,35 @@ pub struct Position {
     pub slot: usize,
 }
 
+/// A bar as the conductor laid it out: where it starts on the engine's clock and at what
+/// tempo. The tempo map of a render or a take is the list of these; the practice analysis
+/// and the MIDI files are built on it.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BarLine {
+    /// Bars since the start (0-based), not wrapped by the form.
+    pub index: u64,
+    /// The bar of the form it plays (0-based).
+    pub form_bar: u32,
+    /// Sample time of beat 1 (fractional, as the players place their notes).
+    pub start: f64,
+    pub samples_per_beat: f64,
+    pub beats: u32,
+    /// Tempo in BPM.
+    pub tempo: f32,
+}
+
+impl BarLine {
+    /// The frame of beat 1, rounded as the players round their notes.
+    pub fn start_frame(&self) -> u64 {
+        self.start.max(0.0).round() as u64
+    }
+
+    /// Where the next bar starts if the tempo holds.
+    pub fn end(&self) -> f64 {
+        self.start + self.samples_per_beat * f64::from(self.beats)
+    }
+}
+
 /// Everything a player needs to plan one bar.
 #[derive(Clone, Copy, Debug)]
 pub struct BarContext<'a> {
@@ -36,6 +65,18 @@ pub struct BarContext<'a> {
 }
 
 impl BarContext<'_> {
+    /// This bar on the tempo map.
+    pub fn line(&self) -> BarLine {
+        BarLine {
+            index: self.bar,
+            form_bar: (self.bar % u64::from(self.arrangement.form_bars.max(1))) as u32,
+            start: self.start,
+            samples_per_beat: self.samples_per_beat,
+            beats: self.beats,
+            tempo: (f64::from(self.sample_rate) * 60.0 / self.samples_per_beat) as f32,
+        }
+    }
+
     /// First bar of a chord.
     pub fn chord_starts(&self) -> bool {
         self.bar_in_slot == 0

@@ -140,6 +140,8 @@ pub struct Telemetry {
     pub onsets_missed: u64,
     /// Snapshots since the start that did not fit in the ring (the UI was not reading).
     pub telemetry_lost: u64,
+    /// Journal entries since the start that did not fit in its ring (nobody was reading).
+    pub journal_lost: u64,
 }
 
 impl Telemetry {
