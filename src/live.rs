@@ -19,6 +19,7 @@ pub mod performance;
 
 pub use performance::{Intent, Performance, PerformanceError};
 
+use crate::engine::journal::JournalEntry;
 use crate::engine::{Command, Engine, EngineController, Telemetry};
 use crate::io::cpal_out::{self, CpalError, CpalSession, OutputOptions};
 use crate::io::driver::DriverStatus;
@@ -33,6 +34,10 @@ use std::time::{Duration, Instant};
 /// Telemetry snapshots a session keeps for [`Session::take_telemetry`]: over a second of
 /// 64-frame blocks, many times what a console reading 30 times a second needs.
 pub const TELEMETRY_HISTORY: usize = 1024;
+
+/// Journal entries a session keeps for [`Session::take_journal`]: minutes of a busy band,
+/// for a console that reads them a few dozen times a second.
+pub const JOURNAL_HISTORY: usize = 65_536;
 
 /// How often a lost server or device is looked for again.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
@@ -305,6 +310,9 @@ pub struct Session {
     /// Every snapshot since the last [`Session::take_telemetry`] (the newest
     /// [`TELEMETRY_HISTORY`]).
     history: VecDeque<Telemetry>,
+    /// The engine's journal since the last [`Session::take_journal`] (the newest
+    /// [`JOURNAL_HISTORY`]).
+    journal: VecDeque<JournalEntry>,
     /// The engine's count of lead program changes last adopted.
     lead_programs: u64,
     /// Xruns of connections already lost, so the count shown covers the whole session.
@@ -332,6 +340,7 @@ impl Session {
             outbox: VecDeque::new(),
             last_telemetry: None,
             history: VecDeque::with_capacity(TELEMETRY_HISTORY),
+            journal: VecDeque::with_capacity(JOURNAL_HISTORY),
             lead_programs: 0,
             earlier_xruns: 0,
             failed: false,
@@ -368,6 +377,15 @@ impl Session {
     pub fn take_telemetry(&mut self, mut each: impl FnMut(&Telemetry)) {
         for t in self.history.drain(..) {
             each(&t);
+        }
+    }
+
+    /// Hand every journal entry (bar lines, band notes, the player's input as it took
+    /// effect) since the previous call to `each`, oldest first. Frames are the engine's
+    /// clock, which starts again at 0 when an engine replaces a lost one.
+    pub fn take_journal(&mut self, mut each: impl FnMut(&JournalEntry)) {
+        for entry in self.journal.drain(..) {
+            each(&entry);
         }
     }
 
@@ -428,6 +446,13 @@ impl Session {
                 *lead_programs = t.lead_programs;
                 performance.lead_chosen_by_program(t.lead);
             }
+        });
+        let journal = &mut self.journal;
+        running.controller.drain_journal(|entry| {
+            if journal.len() == JOURNAL_HISTORY {
+                journal.pop_front();
+            }
+            journal.push_back(entry);
         });
         let status = Arc::clone(running.driver.status());
         if status.is_lost() {
