@@ -193,6 +193,8 @@ pub struct Engine {
     telemetry: HeapProd<Telemetry>,
     returns: HeapProd<EngineReturn>,
     journal: HeapProd<JournalEntry>,
+    /// The mix as rendered, for a take being recorded ([`Engine::record_mix`]).
+    mix_tap: Option<HeapProd<f32>>,
     /// Journal entries that did not fit in the ring, since the start.
     journal_lost: u64,
     dropped_input: u64,
@@ -261,6 +263,7 @@ impl Engine {
             telemetry: telemetry_tx,
             returns: returns_tx,
             journal: journal_tx,
+            mix_tap: None,
             journal_lost: 0,
             dropped_input: 0,
             stem_peaks: [0.0; 4],
@@ -307,6 +310,17 @@ impl Engine {
         self.bassist.reset();
         self.pianist.reset();
         self.conductor.restart_at_bar(self.clock, bar);
+    }
+
+    /// Copy every block of the mix into a ring of `seconds` of audio, whose other end is
+    /// returned for a take's writer. A block that does not fit is left out whole and
+    /// journaled as a [`JournalEntry::MixGap`], so the writer keeps the take's timeline.
+    /// Call before the stream starts.
+    pub fn record_mix(&mut self, seconds: f32) -> HeapCons<f32> {
+        let samples = (seconds.max(0.1) * self.sample_rate) as usize * 2;
+        let (producer, consumer) = HeapRb::<f32>::new(samples.max(2 * MAX_CHUNK)).split();
+        self.mix_tap = Some(producer);
+        consumer
     }
 
     /// Frames rendered since the engine started: the engine's clock.
@@ -385,6 +399,21 @@ impl Engine {
             }
             self.clock += n as u64;
             done += n;
+        }
+        let left_out = match &mut self.mix_tap {
+            Some(tap) if tap.vacant_len() >= out.len() => {
+                tap.push_slice(out);
+                false
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if left_out {
+            let frames = (out.len() / 2) as u64;
+            self.journal_entry(JournalEntry::MixGap {
+                frame: self.clock - frames,
+                frames,
+            });
         }
         self.publish_telemetry();
     }
@@ -505,6 +534,7 @@ impl Engine {
                     self.conductor.set_tempo(self.arrangement.tempo);
                     self.lead_instrument = self.arrangement.lead;
                     self.restart_form();
+                    self.journal_entry(JournalEntry::Loaded { frame: self.clock });
                     // The old arrangement is dropped by the controller, off this thread;
                     // the check above left room for it.
                     let _ = self.returns.try_push(EngineReturn::Arrangement(old));

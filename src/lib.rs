@@ -13,5 +13,6 @@ pub mod practice;
 pub mod preset;
 pub mod render;
 pub mod synth;
+pub mod take;
 pub mod theory;
 pub mod ui;

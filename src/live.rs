@@ -26,6 +26,8 @@ use crate::io::driver::DriverStatus;
 use crate::io::jack::{self, JackError, JackSession};
 use crate::io::live_input::LiveInput;
 use crate::io::manual::{ManualDevice, ManualError, ManualSession};
+use crate::take::{self, FinishedTake, TakeRecorder, TakeSetup};
+use ringbuf::HeapCons;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,6 +70,8 @@ pub struct SessionSettings {
     pub host: AudioHost,
     pub client_name: String,
     pub connect: bool,
+    /// Where takes are recorded (a folder per take); `None` records nothing.
+    pub takes_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +184,13 @@ impl DriverSummary {
 pub struct Running {
     pub driver: Driver,
     pub controller: EngineController,
+    /// The other end of the engine's mix tap, while a take is being recorded and until
+    /// the recorder takes it.
+    pub mix: Option<HeapCons<f32>>,
+    /// The engine clock of the newest telemetry snapshot: the journal is complete to it.
+    engine_frame: u64,
+    /// Journal entries this engine could not hand over, as its telemetry says.
+    journal_lost: u64,
 }
 
 /// Something the player should be told.
@@ -194,6 +205,8 @@ pub enum Notice {
     EngineFailed(Option<String>),
     /// The engine was built again after a failure, resuming at this bar (1-based).
     Restarted { bar: u64 },
+    /// Recording could not start or stopped (why); the music plays on.
+    Recording(String),
 }
 
 impl std::fmt::Display for Notice {
@@ -210,39 +223,51 @@ impl std::fmt::Display for Notice {
                     .unwrap_or("it failed inside the audio callback")
             ),
             Notice::Restarted { bar } => write!(f, "the engine restarted at bar {bar}"),
+            Notice::Recording(why) => write!(f, "{why}"),
         }
     }
 }
 
 /// Build the engine for `performance` at `sample_rate`, beginning at `start_bar`, and
-/// route `live_input` to it. Before its driver starts.
+/// route `live_input` to it; with `record`, tap its mix for a take. Before its driver
+/// starts.
 fn build(
     settings: &SessionSettings,
     performance: &Performance,
     sample_rate: f32,
-    start_bar: u64,
+    start: Start,
     live_input: &Arc<LiveInput>,
-) -> (Engine, EngineController) {
-    let config = performance.engine_config(sample_rate, settings.seed, start_bar);
-    let (engine, mut controller) = Engine::new(config, performance.arrangement().clone());
+) -> (Engine, EngineController, Option<HeapCons<f32>>) {
+    let config = performance.engine_config(sample_rate, settings.seed, start.bar);
+    let (mut engine, mut controller) = Engine::new(config, performance.arrangement().clone());
     if let Some(producer) = controller.take_input() {
         live_input.attach(producer);
     }
-    (engine, controller)
+    let mix = start
+        .record
+        .then(|| engine.record_mix(take::recorder::MIX_RING_SECONDS));
+    (engine, controller, mix)
+}
+
+/// Where a new engine begins, and whether its mix is recorded.
+#[derive(Clone, Copy, Debug)]
+struct Start {
+    bar: u64,
+    record: bool,
 }
 
 /// Build the engine for `performance` and start its driver, routing `live_input` to it.
 fn connect(
     settings: &SessionSettings,
     performance: &Performance,
-    start_bar: u64,
+    start: Start,
     live_input: &Arc<LiveInput>,
 ) -> Result<Running, LiveError> {
     match &settings.host {
         AudioHost::Jack => {
             let client = jack::open_client(&settings.client_name)?;
             let rate = client.sample_rate() as f32;
-            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
+            let (engine, controller, mix) = build(settings, performance, rate, start, live_input);
             let session = jack::start(
                 client,
                 engine,
@@ -255,25 +280,34 @@ fn connect(
             Ok(Running {
                 driver: Driver::Jack(session),
                 controller,
+                mix,
+                engine_frame: 0,
+                journal_lost: 0,
             })
         }
         AudioHost::Device(options) => {
             let prepared = cpal_out::open(options)?;
             let rate = prepared.sample_rate() as f32;
-            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
+            let (engine, controller, mix) = build(settings, performance, rate, start, live_input);
             let session = prepared.start(engine, Some(Arc::clone(live_input)))?;
             Ok(Running {
                 driver: Driver::Device(session),
                 controller,
+                mix,
+                engine_frame: 0,
+                journal_lost: 0,
             })
         }
         AudioHost::Manual(device) => {
             let rate = device.sample_rate() as f32;
-            let (engine, controller) = build(settings, performance, rate, start_bar, live_input);
+            let (engine, controller, mix) = build(settings, performance, rate, start, live_input);
             let session = device.start(engine, Some(live_input))?;
             Ok(Running {
                 driver: Driver::Manual(session),
                 controller,
+                mix,
+                engine_frame: 0,
+                journal_lost: 0,
             })
         }
     }
@@ -289,12 +323,44 @@ pub fn start_jack(
         host: AudioHost::Jack,
         ..settings.clone()
     };
-    match connect(&settings, performance, 0, &Arc::new(LiveInput::new()))? {
+    let start = Start {
+        bar: 0,
+        record: false,
+    };
+    match connect(&settings, performance, start, &Arc::new(LiveInput::new()))? {
         Running {
             driver: Driver::Jack(jack),
             controller,
+            ..
         } => Ok((jack, controller)),
         Running { driver, .. } => unreachable!("asked for JACK, got {}", driver.describe()),
+    }
+}
+
+/// The setup of a take of what `performance` plays now, in a new folder under `dir`.
+fn take_setup(
+    dir: &std::path::Path,
+    settings: &SessionSettings,
+    performance: &Performance,
+) -> TakeSetup {
+    let started = chrono::Local::now();
+    let preset = performance.preset();
+    let name = take::folder_name(&started, &preset.name);
+    // Two takes begun within the same second get their own folders.
+    let mut folder = dir.join(&name);
+    let mut n = 2;
+    while folder.exists() {
+        folder = dir.join(format!("{name}-{n}"));
+        n += 1;
+    }
+    TakeSetup {
+        folder,
+        preset: preset.name.clone(),
+        key: performance.key().to_string(),
+        seed: settings.seed,
+        lead: performance.lead(),
+        arrangement: performance.arrangement().clone(),
+        started,
     }
 }
 
@@ -320,6 +386,14 @@ pub struct Session {
     /// The engine failed and the player was told; it stays silent until restarted.
     failed: bool,
     last_retry: Instant,
+    /// The takes being recorded, if recording.
+    recorder: Option<TakeRecorder>,
+    /// Takes finished so far, oldest first.
+    takes: Vec<FinishedTake>,
+    /// What the player should be told on the next polls.
+    notices: VecDeque<Notice>,
+    /// Journal entries lost by engines already gone.
+    earlier_journal_lost: u64,
 }
 
 impl Session {
@@ -331,8 +405,24 @@ impl Session {
     ) -> Result<Session, LiveError> {
         audio_panic::install_hook();
         let live_input = Arc::new(LiveInput::new());
-        let running = connect(&settings, &performance, 0, &live_input)?;
-        Ok(Session {
+        let mut notices = VecDeque::new();
+        // The first take's folder is made before the music starts, so a disk that cannot
+        // take it is said at once; the music plays either way.
+        let recorder = settings.takes_dir.as_deref().and_then(|dir| {
+            match TakeRecorder::start(take_setup(dir, &settings, &performance)) {
+                Ok(recorder) => Some(recorder),
+                Err(e) => {
+                    notices.push_back(Notice::Recording(format!("not recording: {e}")));
+                    None
+                }
+            }
+        });
+        let start = Start {
+            bar: 0,
+            record: recorder.is_some(),
+        };
+        let running = connect(&settings, &performance, start, &live_input)?;
+        let mut session = Session {
             settings,
             performance,
             live_input,
@@ -345,7 +435,34 @@ impl Session {
             earlier_xruns: 0,
             failed: false,
             last_retry: Instant::now(),
-        })
+            recorder,
+            takes: Vec::new(),
+            notices,
+            earlier_journal_lost: 0,
+        };
+        session.record_new_engine();
+        Ok(session)
+    }
+
+    /// Hand a new engine's mix to the recorder.
+    fn record_new_engine(&mut self) {
+        let (Some(recorder), Some(running)) = (&mut self.recorder, &mut self.running) else {
+            return;
+        };
+        if let Some(mix) = running.mix.take() {
+            let summary = running.driver.summary();
+            recorder.segment(mix, summary.sample_rate, running.driver.describe());
+        }
+    }
+
+    /// The takes finished so far in this session, oldest first.
+    pub fn takes(&self) -> &[FinishedTake] {
+        &self.takes
+    }
+
+    /// The folder of the take being recorded, if recording.
+    pub fn recording(&self) -> Option<&std::path::Path> {
+        self.recorder.as_ref().map(TakeRecorder::folder)
     }
 
     /// The sink for input from other threads (midir, the computer keyboard).
@@ -403,9 +520,35 @@ impl Session {
     /// fit in the engine's ring now is sent on a later [`Session::poll`]; while the
     /// audio is away the change waits in the performance for the next engine.
     pub fn apply(&mut self, intent: Intent) -> Result<(), PerformanceError> {
+        let before = (
+            self.performance.preset().name.clone(),
+            self.performance.key(),
+        );
         let outbox = &mut self.outbox;
         self.performance
             .apply(intent, |command| outbox.push_back(command))?;
+        let after = (
+            self.performance.preset().name.clone(),
+            self.performance.key(),
+        );
+        if before != after
+            && let Some(recorder) = &mut self.recorder
+        {
+            // Each take is one preset in one key: the analysis and the files need one form.
+            let setup = take_setup(
+                recorder
+                    .folder()
+                    .parent()
+                    .unwrap_or(std::path::Path::new(".")),
+                &self.settings,
+                &self.performance,
+            );
+            if let Err(e) = recorder.next_take(setup) {
+                self.notices.push_back(Notice::Recording(format!(
+                    "recording goes on in the take before: {e}"
+                )));
+            }
+        }
         if self.running.is_none() {
             self.outbox.clear();
         }
@@ -447,13 +590,24 @@ impl Session {
                 performance.lead_chosen_by_program(t.lead);
             }
         });
-        let journal = &mut self.journal;
-        running.controller.drain_journal(|entry| {
-            if journal.len() == JOURNAL_HISTORY {
-                journal.pop_front();
+        if let Some(t) = &self.last_telemetry {
+            running.engine_frame = running.engine_frame.max(t.frame);
+            running.journal_lost = running.journal_lost.max(t.journal_lost);
+        }
+        Self::drain_journal(
+            &mut running.controller,
+            running.engine_frame,
+            &mut self.journal,
+            &mut self.recorder,
+        );
+        if let Some(recorder) = &self.recorder {
+            while let Some(problem) = recorder.problem() {
+                self.notices.push_back(Notice::Recording(problem));
             }
-            journal.push_back(entry);
-        });
+            while let Some(done) = recorder.finished() {
+                self.takes.push(done);
+            }
+        }
         let status = Arc::clone(running.driver.status());
         if status.is_lost() {
             let what = running.driver.what();
@@ -467,7 +621,29 @@ impl Session {
             return Some(Notice::EngineFailed(audio_panic::take_message()));
         }
         self.flush();
-        None
+        self.notices.pop_front()
+    }
+
+    /// The engine's journal to the console's history and the recorder, which may write
+    /// the mix up to the newest telemetry's frame (the journal is complete to there).
+    fn drain_journal(
+        controller: &mut EngineController,
+        complete_to: u64,
+        journal: &mut VecDeque<JournalEntry>,
+        recorder: &mut Option<TakeRecorder>,
+    ) {
+        controller.drain_journal(|entry| {
+            if journal.len() == JOURNAL_HISTORY {
+                journal.pop_front();
+            }
+            journal.push_back(entry);
+            if let Some(recorder) = recorder {
+                recorder.journal(entry);
+            }
+        });
+        if let Some(recorder) = recorder {
+            recorder.send_journal(complete_to);
+        }
     }
 
     /// Build the engine again after it failed, at the next bar, with everything the
@@ -479,11 +655,16 @@ impl Session {
         }
         self.disconnect();
         let bar = self.resume_bar();
-        let running = connect(&self.settings, &self.performance, bar, &self.live_input).ok();
+        let start = Start {
+            bar,
+            record: self.recorder.is_some(),
+        };
+        let running = connect(&self.settings, &self.performance, start, &self.live_input).ok();
         self.last_retry = Instant::now();
         self.running = running;
         self.failed = false;
         self.lead_programs = 0;
+        self.record_new_engine();
         self.running
             .as_ref()
             .map(|_| Notice::Restarted { bar: bar + 1 })
@@ -494,7 +675,22 @@ impl Session {
     fn disconnect(&mut self) {
         if let Some(gone) = self.running.take() {
             self.earlier_xruns += gone.driver.status().xruns();
-            gone.driver.stop();
+            let Running {
+                driver,
+                mut controller,
+                mut journal_lost,
+                ..
+            } = gone;
+            driver.stop();
+            // Stopped: what it journaled is all there is, and all its mix is in the ring.
+            Self::drain_journal(
+                &mut controller,
+                u64::MAX,
+                &mut self.journal,
+                &mut self.recorder,
+            );
+            controller.drain_telemetry(|t| journal_lost = journal_lost.max(t.journal_lost));
+            self.earlier_journal_lost += journal_lost;
         }
         self.live_input.detach();
         self.outbox.clear();
@@ -512,20 +708,31 @@ impl Session {
         self.last_retry = Instant::now();
         // Resume at the next bar of the form, as the player left it.
         let bar = self.resume_bar();
-        let running = connect(&self.settings, &self.performance, bar, &self.live_input).ok()?;
+        let start = Start {
+            bar,
+            record: self.recorder.is_some(),
+        };
+        let running = connect(&self.settings, &self.performance, start, &self.live_input).ok()?;
         let description = running.driver.describe();
         self.failed = false;
         self.lead_programs = 0;
         self.running = Some(running);
+        self.record_new_engine();
         Some(Notice::Resumed {
             description,
             bar: bar + 1,
         })
     }
 
-    /// Stop the driver.
-    pub fn stop(mut self) {
+    /// Stop the driver, then finish the take being recorded (its files written). Returns
+    /// every take of the session, oldest first.
+    pub fn stop(mut self) -> Vec<FinishedTake> {
         self.disconnect();
+        if let Some(recorder) = self.recorder.take() {
+            self.takes
+                .extend(recorder.finish(self.earlier_journal_lost));
+        }
+        std::mem::take(&mut self.takes)
     }
 }
 

@@ -80,6 +80,13 @@ struct PlayArgs {
     /// into.
     #[arg(long)]
     no_virtual_port: bool,
+    /// Where takes are recorded, a folder per take (default:
+    /// $XDG_DATA_HOME/ascenseur/takes, else ~/.local/share/ascenseur/takes).
+    #[arg(long, value_name = "DIR", value_parser = commands::non_blank, conflicts_with = "no_record")]
+    takes_dir: Option<String>,
+    /// Record nothing.
+    #[arg(long)]
+    no_record: bool,
     #[command(flatten)]
     band: BandArgs,
 }
@@ -405,11 +412,25 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
             .with_mute(&args.band.muted())
             // At the console the space bar starts the band after a bar of clicks.
             .with_count_in(!args.headless);
+    let takes_dir = match (args.no_record, args.takes_dir) {
+        (true, _) => None,
+        (false, Some(dir)) => Some(PathBuf::from(dir)),
+        (false, None) => {
+            let dir = ascenseur::take::default_takes_dir();
+            if dir.is_none() {
+                eprintln!(
+                    "not recording: no data directory (set XDG_DATA_HOME or HOME, or give --takes-dir)"
+                );
+            }
+            dir
+        }
+    };
     let settings = ascenseur::live::SessionSettings {
         seed: args.band.seed,
         host,
         client_name: args.client_name,
         connect: !args.no_connect,
+        takes_dir,
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if args.headless {
@@ -461,15 +482,31 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         }
         ascenseur::live::run_headless(&mut session, &stop, || midi_summary(&midi));
         midi.stop();
-        session.stop();
+        report_takes(&session.stop());
         eprintln!("stopped");
         return Ok(());
     }
     let look = ascenseur::ui::Look::from_env();
     let result = ascenseur::ui::run(&mut session, Some(&midi), look);
     midi.stop();
-    session.stop();
+    report_takes(&session.stop());
     result.context("the console")
+}
+
+/// Where the session's takes were saved, and what went wrong with them.
+fn report_takes(takes: &[ascenseur::take::FinishedTake]) {
+    for take in takes {
+        let info = &take.info;
+        eprintln!(
+            "take saved: {} ({:.1} s, {} notes)",
+            take.folder.display(),
+            info.duration_s,
+            info.notes_played
+        );
+        if let Some(error) = &info.error {
+            eprintln!("  but recording stopped early: {error}");
+        }
+    }
 }
 
 /// The presets the console's arrow keys step through, and where `preset` is among them

@@ -169,6 +169,7 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns() {
     let mut server = start_server(&scenario);
     let preset = ascenseur::preset::find("generique").unwrap();
     let settings = SessionSettings {
+        takes_dir: None,
         seed: 1957,
         host: AudioHost::Device(OutputOptions {
             host: Some("jack".into()),

@@ -24,6 +24,7 @@ fn stem(name: &str) -> usize {
 
 fn start(device: &ManualDevice, preset: &str) -> Session {
     let settings = SessionSettings {
+        takes_dir: None,
         seed: SEED,
         host: AudioHost::Manual(device.clone()),
         client_name: "unused".into(),

@@ -431,6 +431,7 @@ fn midi_latency_command(
                 host: ascenseur::live::AudioHost::Jack,
                 client_name: "ascenseur_bench".into(),
                 connect: false,
+                takes_dir: None,
             };
             Some(ascenseur::live::start_jack(&settings, &performance)?)
         }

@@ -20,6 +20,12 @@ pub enum JournalEntry {
     Band { frame: u64, sound: Sound },
     /// The player's input took effect at `input.frame` (the engine's clock then).
     Played(TimedInput),
+    /// A new arrangement (another preset or key) took over at `frame`: the form starts
+    /// again from there. Entries before this one belong to the arrangement before.
+    Loaded { frame: u64 },
+    /// The block of `frames` from `frame` did not fit in the recorded mix's ring (the
+    /// writer fell behind): the take has silence there.
+    MixGap { frame: u64, frames: u64 },
 }
 
 impl JournalEntry {
@@ -29,6 +35,8 @@ impl JournalEntry {
             JournalEntry::Bar(line) => line.start_frame(),
             JournalEntry::Band { frame, .. } => *frame,
             JournalEntry::Played(input) => input.frame,
+            JournalEntry::MixGap { frame, .. } => *frame,
+            JournalEntry::Loaded { frame } => *frame,
         }
     }
 }

@@ -30,7 +30,16 @@ pub fn read(path: &Path, sample_rate: f32) -> Result<Vec<TimedInput>, MidiFileEr
         path: path.to_path_buf(),
         source,
     })?;
-    let smf = Smf::parse(&bytes).map_err(|source| MidiFileError::Parse {
+    parse(path, &bytes, sample_rate)
+}
+
+/// [`read`] for a file already in memory; `path` names it in errors.
+pub fn parse(
+    path: &Path,
+    bytes: &[u8],
+    sample_rate: f32,
+) -> Result<Vec<TimedInput>, MidiFileError> {
+    let smf = Smf::parse(bytes).map_err(|source| MidiFileError::Parse {
         path: path.to_path_buf(),
         source,
     })?;

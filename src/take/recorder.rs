@@ -1,0 +1,672 @@
+//! The session's recorder: one writer thread that turns the engine's journal and mix into
+//! takes, one after another (a new take begins where a new preset or key took over).
+
+use super::info::TakeInfo;
+use super::smf::{SmfPlan, TempoMap, band_tracks, player_track};
+use super::{BAND_MIDI, MIX_WAV, PLAYER_MIDI, TAKE_JSON};
+use crate::band::{Arrangement, BarLine, Sound};
+use crate::engine::journal::JournalEntry;
+use crate::engine::{InputEvent, TimedInput};
+use crate::preset::LeadInstrument;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use ringbuf::HeapCons;
+use ringbuf::traits::Consumer;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Seconds of mix the ring between the audio thread and the writer holds: the longest
+/// stall of the disk that loses nothing.
+pub const MIX_RING_SECONDS: f32 = 10.0;
+
+/// How often the writer wakes to drain the mix.
+const WRITER_TICK: Duration = Duration::from_millis(50);
+
+/// How often the WAV header is brought up to date: what a crash can lose at most.
+const WAV_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+const WAV_SCALE: f32 = ((1 << 23) - 1) as f32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    #[error("cannot create the take folder '{path}': {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write '{path}': {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a take is of.
+#[derive(Clone, Debug)]
+pub struct TakeSetup {
+    /// The folder to create for it (its parents are created if missing).
+    pub folder: PathBuf,
+    pub preset: String,
+    pub key: String,
+    pub seed: u64,
+    pub lead: LeadInstrument,
+    pub arrangement: Arrangement,
+    pub started: chrono::DateTime<chrono::Local>,
+}
+
+impl TakeSetup {
+    /// Create the folder and check a file can be written in it: a disk that is full or
+    /// a folder that cannot be written is found before the music starts, with the reason.
+    fn prepare(&self) -> Result<(), TakeError> {
+        std::fs::create_dir_all(&self.folder).map_err(|source| TakeError::Folder {
+            path: self.folder.clone(),
+            source,
+        })?;
+        let mix = self.folder.join(MIX_WAV);
+        File::create(&mix).map_err(|source| TakeError::Write { path: mix, source })?;
+        Ok(())
+    }
+}
+
+enum ToWriter {
+    /// A new engine plays from here on: its mix ring, rate and connection.
+    Segment {
+        mix: HeapCons<f32>,
+        sample_rate: u32,
+        device: String,
+    },
+    /// Journal entries of the engine playing now, complete up to engine frame
+    /// `complete_to` (the mix may be written up to there).
+    Journal {
+        entries: Vec<JournalEntry>,
+        complete_to: u64,
+    },
+    /// The next take, to begin where the engine journals the next [`JournalEntry::Loaded`]
+    /// (or where the next engine starts).
+    Next(Box<TakeSetup>),
+    /// The session ends: write everything.
+    Finish { journal_lost: u64 },
+}
+
+/// A finished take: where it is and what it was.
+#[derive(Clone, Debug)]
+pub struct FinishedTake {
+    pub folder: PathBuf,
+    pub info: TakeInfo,
+}
+
+/// Records a live session's takes. Dropping it finishes the take being recorded, as
+/// [`TakeRecorder::finish`] does.
+pub struct TakeRecorder {
+    to_writer: Sender<ToWriter>,
+    problems: Receiver<String>,
+    finished: Receiver<FinishedTake>,
+    writer: Option<JoinHandle<()>>,
+    /// Entries gathered by [`TakeRecorder::journal`], sent by [`TakeRecorder::send_journal`].
+    batch: Vec<JournalEntry>,
+    folder: PathBuf,
+}
+
+impl TakeRecorder {
+    /// Prepare the first take's folder and start the writer. An error here means no
+    /// recording; the music plays on.
+    pub fn start(setup: TakeSetup) -> Result<TakeRecorder, TakeError> {
+        setup.prepare()?;
+        let folder = setup.folder.clone();
+        let (to_writer, from_session) = crossbeam_channel::unbounded();
+        let (problem_tx, problems) = crossbeam_channel::unbounded();
+        let (finished_tx, finished) = crossbeam_channel::unbounded();
+        let writer = std::thread::Builder::new()
+            .name("ascenseur-takes".into())
+            .spawn(move || Writer::new(setup, problem_tx, finished_tx).run(from_session))
+            .map_err(|source| TakeError::Write {
+                path: folder.clone(),
+                source,
+            })?;
+        Ok(TakeRecorder {
+            to_writer,
+            problems,
+            finished,
+            writer: Some(writer),
+            batch: Vec::new(),
+            folder,
+        })
+    }
+
+    /// The folder of the take being recorded.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// A new engine plays: record its mix (the ring of
+    /// [`crate::engine::Engine::record_mix`]) after what the engine before it played.
+    /// Send the old engine's journal first.
+    pub fn segment(&mut self, mix: HeapCons<f32>, sample_rate: u32, device: String) {
+        let _ = self.to_writer.send(ToWriter::Segment {
+            mix,
+            sample_rate,
+            device,
+        });
+    }
+
+    /// Keep a journal entry of the engine playing now.
+    pub fn journal(&mut self, entry: JournalEntry) {
+        self.batch.push(entry);
+    }
+
+    /// Hand the entries kept since the last call to the writer; the journal is complete
+    /// up to engine frame `complete_to`.
+    pub fn send_journal(&mut self, complete_to: u64) {
+        let entries = std::mem::take(&mut self.batch);
+        let _ = self.to_writer.send(ToWriter::Journal {
+            entries,
+            complete_to,
+        });
+    }
+
+    /// The player moves to another preset or key: the take being recorded ends where the
+    /// engine takes the new arrangement, and `setup`'s begins. A folder that cannot be
+    /// made is an error; recording then goes on in the take before.
+    pub fn next_take(&mut self, setup: TakeSetup) -> Result<(), TakeError> {
+        setup.prepare()?;
+        self.folder = setup.folder.clone();
+        let _ = self.to_writer.send(ToWriter::Next(Box::new(setup)));
+        Ok(())
+    }
+
+    /// What went wrong since the last call (that take's recording has stopped; the music
+    /// has not).
+    pub fn problem(&self) -> Option<String> {
+        self.problems.try_recv().ok()
+    }
+
+    /// A take finished since the last call.
+    pub fn finished(&self) -> Option<FinishedTake> {
+        self.finished.try_recv().ok()
+    }
+
+    /// End the session's recording (after its engine has stopped): the writer drains the
+    /// mix, finalises the WAV, writes the MIDI files and `take.json`. Returns every take
+    /// finished and not yet collected with [`TakeRecorder::finished`].
+    pub fn finish(mut self, journal_lost: u64) -> Vec<FinishedTake> {
+        self.end(journal_lost);
+        self.finished.try_iter().collect()
+    }
+
+    fn end(&mut self, journal_lost: u64) {
+        if !self.batch.is_empty() {
+            self.send_journal(u64::MAX);
+        }
+        let _ = self.to_writer.send(ToWriter::Finish { journal_lost });
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for TakeRecorder {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.end(0);
+        }
+    }
+}
+
+/// What was journaled, with the number of the take it belongs to (counted from 0 in
+/// this session, in journal order) and its frame on the session's axis.
+#[derive(Clone, Copy, Debug)]
+enum Kept {
+    Bar(BarLine),
+    Band(u64, Sound),
+    Played(TimedInput),
+}
+
+/// One take being written.
+struct Take {
+    setup: TakeSetup,
+    number: u64,
+    wav: Option<hound::WavWriter<BufWriter<File>>>,
+    /// Session frame where it begins.
+    start: u64,
+    written: u64,
+    left_out: u64,
+    devices: Vec<String>,
+    error: Option<String>,
+    last_flush: Instant,
+}
+
+/// The writer thread's state. Frames here are on the session's axis: the mix frames
+/// written since the session began (silence for gaps included).
+struct Writer {
+    problems: Sender<String>,
+    finished: Sender<FinishedTake>,
+    take: Take,
+    /// Takes to come, with the session frame where each begins once it is known.
+    next: VecDeque<(TakeSetup, Option<u64>)>,
+    /// Takes announced so far (the number of the last one).
+    announced: u64,
+    /// Takes whose beginning has been journaled (entries get this number).
+    journaled: u64,
+    mix: Option<HeapCons<f32>>,
+    sample_rate: u32,
+    device: String,
+    written: u64,
+    segment_base: u64,
+    /// Session frame up to which the journal is complete.
+    horizon: u64,
+    /// Silence to put in the mix: (session frame, frames).
+    gaps: Vec<(u64, u64)>,
+    kept: Vec<(u64, Kept)>,
+}
+
+impl Writer {
+    fn new(setup: TakeSetup, problems: Sender<String>, finished: Sender<FinishedTake>) -> Self {
+        Writer {
+            problems,
+            finished,
+            take: Take::new(setup, 0, 0),
+            next: VecDeque::new(),
+            announced: 0,
+            journaled: 0,
+            mix: None,
+            sample_rate: 0,
+            device: String::new(),
+            written: 0,
+            segment_base: 0,
+            horizon: 0,
+            gaps: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    fn run(mut self, from_session: Receiver<ToWriter>) {
+        let mut journal_lost = 0;
+        loop {
+            match from_session.recv_timeout(WRITER_TICK) {
+                Ok(ToWriter::Segment {
+                    mix,
+                    sample_rate,
+                    device,
+                }) => self.begin_segment(mix, sample_rate, device),
+                Ok(ToWriter::Journal {
+                    entries,
+                    complete_to,
+                }) => {
+                    for entry in entries {
+                        self.keep(entry);
+                    }
+                    let complete = self.segment_base.saturating_add(complete_to);
+                    self.horizon = self.horizon.max(complete);
+                }
+                Ok(ToWriter::Next(setup)) => {
+                    self.announced += 1;
+                    self.next.push_back((*setup, None));
+                }
+                Ok(ToWriter::Finish { journal_lost: lost }) => {
+                    journal_lost = lost;
+                    break;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            self.drain_mix();
+        }
+        // The engine has stopped: everything it rendered is in the ring.
+        self.horizon = u64::MAX;
+        self.drain_mix();
+        self.end_take(journal_lost);
+    }
+
+    fn begin_segment(&mut self, mix: HeapCons<f32>, sample_rate: u32, device: String) {
+        // The engine before this one has stopped: all it rendered and journaled is in.
+        self.horizon = u64::MAX;
+        self.drain_mix();
+        self.segment_base = self.written;
+        self.horizon = self.written;
+        self.mix = Some(mix);
+        self.device = device;
+        if self.sample_rate == 0 {
+            self.sample_rate = sample_rate;
+        } else if self.sample_rate != sample_rate {
+            let why = format!(
+                "the audio now runs at {sample_rate} Hz, not {} Hz",
+                self.sample_rate
+            );
+            self.take.fail(&self.problems, why);
+        }
+        // A new preset chosen while the audio was away: the new engine plays it.
+        while self.journaled < self.announced {
+            self.journaled += 1;
+            let at = self.written;
+            if let Some(next) = self.next.iter_mut().find(|(_, start)| start.is_none()) {
+                next.1 = Some(at);
+            }
+        }
+        self.switch_takes_due();
+        let device = self.device.clone();
+        self.take.open(self.sample_rate, &device, &self.problems);
+    }
+
+    fn keep(&mut self, entry: JournalEntry) {
+        let base = self.segment_base;
+        let kept = match entry {
+            JournalEntry::Bar(mut line) => {
+                line.start += base as f64;
+                Kept::Bar(line)
+            }
+            JournalEntry::Band { frame, sound } => Kept::Band(base + frame, sound),
+            JournalEntry::Played(input) => Kept::Played(TimedInput {
+                frame: base + input.frame,
+                event: input.event,
+            }),
+            JournalEntry::MixGap { frame, frames } => {
+                self.gaps.push((base + frame, frames));
+                return;
+            }
+            JournalEntry::Loaded { frame } => {
+                if self.journaled < self.announced {
+                    self.journaled += 1;
+                    if let Some(next) = self.next.iter_mut().find(|(_, start)| start.is_none()) {
+                        next.1 = Some(base + frame);
+                    }
+                }
+                return;
+            }
+        };
+        self.kept.push((self.journaled, kept));
+    }
+
+    /// Where the mix must stop next: the journal's horizon, a gap, or a take's start.
+    fn next_stop(&self) -> u64 {
+        let gap = self.gaps.iter().map(|g| g.0).min().unwrap_or(u64::MAX);
+        let split = self
+            .next
+            .front()
+            .and_then(|(_, start)| *start)
+            .unwrap_or(u64::MAX);
+        self.horizon.min(gap).min(split)
+    }
+
+    /// Write what the mix ring holds, up to what the journal covers, with silence where
+    /// blocks were left out and a new take wherever one begins.
+    fn drain_mix(&mut self) {
+        let Some(mut mix) = self.mix.take() else {
+            return;
+        };
+        let mut buffer = [0.0f32; 2048];
+        loop {
+            self.switch_takes_due();
+            if let Some(i) = self.gaps.iter().position(|g| g.0 <= self.written) {
+                let (_, frames) = self.gaps.swap_remove(i);
+                self.take.write_silence(frames, &self.problems);
+                self.written += frames;
+                continue;
+            }
+            let room = self.next_stop().saturating_sub(self.written);
+            let want = (buffer.len() as u64).min(room.saturating_mul(2)) as usize;
+            let got = mix.pop_slice(&mut buffer[..want]);
+            if got == 0 {
+                break;
+            }
+            self.take.write_samples(&buffer[..got], &self.problems);
+            self.written += (got / 2) as u64;
+        }
+        self.mix = Some(mix);
+        self.take.flush_every_second(&self.problems);
+    }
+
+    /// Begin every take whose start the mix has reached.
+    fn switch_takes_due(&mut self) {
+        while let Some((_, Some(start))) = self.next.front()
+            && *start <= self.written
+        {
+            let (setup, start) = self.next.pop_front().expect("a front was there");
+            self.end_take(0);
+            let number = self.take.number + 1;
+            self.take = Take::new(setup, number, start.unwrap_or(self.written));
+            let device = self.device.clone();
+            if self.sample_rate != 0 {
+                self.take.open(self.sample_rate, &device, &self.problems);
+            }
+        }
+    }
+
+    /// Finish the take being written: its WAV, MIDI files and `take.json`.
+    fn end_take(&mut self, journal_lost: u64) {
+        let number = self.take.number;
+        let mut mine = Vec::new();
+        self.kept.retain(|(n, kept)| {
+            if *n == number {
+                mine.push(*kept);
+                false
+            } else {
+                true
+            }
+        });
+        let sample_rate = if self.sample_rate == 0 {
+            48_000
+        } else {
+            self.sample_rate
+        };
+        let info = self
+            .take
+            .finish(&mine, sample_rate, journal_lost, &self.problems);
+        let _ = self.finished.send(FinishedTake {
+            folder: self.take.setup.folder.clone(),
+            info,
+        });
+    }
+}
+
+impl Take {
+    fn new(setup: TakeSetup, number: u64, start: u64) -> Take {
+        Take {
+            setup,
+            number,
+            wav: None,
+            start,
+            written: 0,
+            left_out: 0,
+            devices: Vec::new(),
+            error: None,
+            last_flush: Instant::now(),
+        }
+    }
+
+    fn open(&mut self, sample_rate: u32, device: &str, problems: &Sender<String>) {
+        if !self.devices.iter().any(|d| d == device) {
+            self.devices.push(device.to_string());
+        }
+        if self.wav.is_some() || self.error.is_some() || self.written > 0 {
+            return;
+        }
+        let path = self.setup.folder.join(MIX_WAV);
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        match hound::WavWriter::create(&path, spec) {
+            Ok(wav) => self.wav = Some(wav),
+            Err(e) => self.fail_mix(problems, e),
+        }
+    }
+
+    fn write_samples(&mut self, interleaved: &[f32], problems: &Sender<String>) {
+        if let Some(wav) = &mut self.wav {
+            for &x in interleaved {
+                let sample = (x.clamp(-1.0, 1.0) * WAV_SCALE).round() as i32;
+                if let Err(e) = wav.write_sample(sample) {
+                    self.fail_mix(problems, e);
+                    break;
+                }
+            }
+        }
+        self.written += (interleaved.len() / 2) as u64;
+    }
+
+    fn write_silence(&mut self, frames: u64, problems: &Sender<String>) {
+        if let Some(wav) = &mut self.wav {
+            for _ in 0..frames * 2 {
+                if let Err(e) = wav.write_sample(0i32) {
+                    self.fail_mix(problems, e);
+                    break;
+                }
+            }
+        }
+        self.written += frames;
+        self.left_out += frames;
+    }
+
+    fn flush_every_second(&mut self, problems: &Sender<String>) {
+        if self.last_flush.elapsed() < WAV_FLUSH_INTERVAL {
+            return;
+        }
+        self.last_flush = Instant::now();
+        if let Some(wav) = &mut self.wav
+            && let Err(e) = wav.flush()
+        {
+            self.fail_mix(problems, e);
+        }
+    }
+
+    fn fail_mix(&mut self, problems: &Sender<String>, error: hound::Error) {
+        let path = self.setup.folder.join(MIX_WAV);
+        self.fail(
+            problems,
+            format!("cannot write '{}': {error}", path.display()),
+        );
+    }
+
+    /// Recording of this take stops (its files keep what was written); the player is told
+    /// once.
+    fn fail(&mut self, problems: &Sender<String>, why: String) {
+        if self.error.is_none() {
+            let _ = problems.send(format!("recording stopped: {why}"));
+            self.error = Some(why);
+        }
+        // Finalising may fail on a full disk; what the last flush wrote stays readable.
+        if let Some(wav) = self.wav.take() {
+            let _ = wav.finalize();
+        }
+    }
+
+    fn finish(
+        &mut self,
+        kept: &[Kept],
+        sample_rate: u32,
+        journal_lost: u64,
+        problems: &Sender<String>,
+    ) -> TakeInfo {
+        if let Some(wav) = self.wav.take()
+            && let Err(e) = wav.finalize()
+        {
+            self.fail_mix(problems, e);
+        }
+        // On the take's own axis: frame 0 is its first frame of mix.
+        let start = self.start;
+        let mut bars: Vec<BarLine> = Vec::new();
+        let mut band: Vec<(u64, Sound)> = Vec::new();
+        let mut player: Vec<TimedInput> = Vec::new();
+        for kept in kept {
+            match *kept {
+                Kept::Bar(mut line) => {
+                    line.start -= start as f64;
+                    bars.push(line);
+                }
+                Kept::Band(frame, sound) => band.push((frame.saturating_sub(start), sound)),
+                Kept::Played(input) => player.push(TimedInput {
+                    frame: input.frame.saturating_sub(start),
+                    event: input.event,
+                }),
+            }
+        }
+        // A bar laid out but never reached (the take ended, the form restarted) is not
+        // part of it.
+        let end = self.written as f64;
+        bars.retain(|line| line.start < end);
+        bars.sort_by(|a, b| a.start.total_cmp(&b.start));
+        band.sort_by_key(|(frame, _)| *frame);
+        player.sort_by_key(|p| p.frame);
+        let arrangement = &self.setup.arrangement;
+        let tempo_map = TempoMap::new(
+            sample_rate as f32,
+            arrangement.tempo,
+            arrangement.beats_per_bar,
+            &bars,
+        );
+        let plan = |tracks| SmfPlan {
+            title: arrangement.title.clone(),
+            beats_per_bar: arrangement.beats_per_bar,
+            tempo_map: tempo_map.clone(),
+            tracks,
+        };
+        let files = [
+            (
+                PLAYER_MIDI,
+                plan(vec![player_track(&tempo_map, self.setup.lead, &player)]),
+            ),
+            (BAND_MIDI, plan(band_tracks(&tempo_map, &band))),
+        ];
+        for (name, file) in files {
+            let path = self.setup.folder.join(name);
+            if let Err(e) = file.save(&path) {
+                self.fail(problems, format!("cannot write '{}': {e}", path.display()));
+            }
+        }
+        let info = self.info(&bars, &player, sample_rate, journal_lost);
+        let path = self.setup.folder.join(TAKE_JSON);
+        let json = serde_json::to_string_pretty(&info).expect("a take's description serialises");
+        if let Err(e) = std::fs::write(&path, json + "\n") {
+            self.fail(problems, format!("cannot write '{}': {e}", path.display()));
+        }
+        info
+    }
+
+    fn info(
+        &self,
+        bars: &[BarLine],
+        player: &[TimedInput],
+        sample_rate: u32,
+        journal_lost: u64,
+    ) -> TakeInfo {
+        let mut tempos: Vec<f32> = Vec::new();
+        for line in bars {
+            let tempo = (line.tempo * 100.0).round() / 100.0;
+            if tempos.last() != Some(&tempo) {
+                tempos.push(tempo);
+            }
+        }
+        let notes: Vec<&TimedInput> = player
+            .iter()
+            .filter(|p| matches!(p.event, InputEvent::NoteOn { .. }))
+            .collect();
+        let first_bar = notes.first().and_then(|first| {
+            bars.iter()
+                .rev()
+                .find(|l| l.start <= first.frame as f64 + 0.5)
+                .map(|l| u64::from(l.form_bar) + 1)
+        });
+        TakeInfo {
+            preset: self.setup.preset.clone(),
+            title: self.setup.arrangement.title.clone(),
+            key: self.setup.key.clone(),
+            tempos,
+            seed: self.setup.seed,
+            lead: self.setup.lead.slug().to_string(),
+            devices: self.devices.clone(),
+            sample_rate,
+            started: self.setup.started.to_rfc3339(),
+            duration_s: self.written as f64 / f64::from(sample_rate),
+            notes_played: notes.len() as u64,
+            first_bar,
+            mix_frames_left_out: self.left_out,
+            journal_lost,
+            error: self.error.clone(),
+        }
+    }
+}
