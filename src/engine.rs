@@ -323,6 +323,15 @@ impl Engine {
         consumer
     }
 
+    /// The driver skipped `frames` of cycles before this one (the machine was late): the
+    /// journal says so, so that a take keeps the session's real time. Audio thread.
+    pub fn missed(&mut self, frames: u64) {
+        self.journal_entry(JournalEntry::Missed {
+            frame: self.clock,
+            frames,
+        });
+    }
+
     /// Frames rendered since the engine started: the engine's clock.
     pub fn clock(&self) -> u64 {
         self.clock

@@ -594,9 +594,11 @@ impl Session {
             running.engine_frame = running.engine_frame.max(t.frame);
             running.journal_lost = running.journal_lost.max(t.journal_lost);
         }
+        let xruns = self.earlier_xruns + running.driver.status().xruns();
         Self::drain_journal(
             &mut running.controller,
             running.engine_frame,
+            xruns,
             &mut self.journal,
             &mut self.recorder,
         );
@@ -629,6 +631,7 @@ impl Session {
     fn drain_journal(
         controller: &mut EngineController,
         complete_to: u64,
+        xruns: u64,
         journal: &mut VecDeque<JournalEntry>,
         recorder: &mut Option<TakeRecorder>,
     ) {
@@ -642,7 +645,7 @@ impl Session {
             }
         });
         if let Some(recorder) = recorder {
-            recorder.send_journal(complete_to);
+            recorder.send_journal(complete_to, xruns);
         }
     }
 
@@ -686,6 +689,7 @@ impl Session {
             Self::drain_journal(
                 &mut controller,
                 u64::MAX,
+                self.earlier_xruns,
                 &mut self.journal,
                 &mut self.recorder,
             );

@@ -129,8 +129,9 @@ fn cooked(screen: &str) -> bool {
 /// (`NAME=value …`) added to its environment.
 fn console_command(server: &JackServer, pid_file: &str, env: &str) -> String {
     format!(
-        "JACK_DEFAULT_SERVER={} JACK_NO_START_SERVER=1 LANG=C.UTF-8 NO_COLOR= {env} sh -c 'echo $$ > {pid_file}; exec {} play generique --host jack --no-connect --no-virtual-port --tempo 200 --mute bass,drums,piano'; echo EXITED $?",
+        "JACK_DEFAULT_SERVER={} JACK_NO_START_SERVER=1 XDG_DATA_HOME={} LANG=C.UTF-8 NO_COLOR= {env} sh -c 'echo $$ > {pid_file}; exec {} play generique --host jack --no-connect --no-virtual-port --tempo 200 --mute bass,drums,piano'; echo EXITED $?",
         server.name,
+        server.data_home().display(),
         env!("CARGO_BIN_EXE_ascenseur")
     )
 }

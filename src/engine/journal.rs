@@ -20,6 +20,9 @@ pub enum JournalEntry {
     Band { frame: u64, sound: Sound },
     /// The player's input took effect at `input.frame` (the engine's clock then).
     Played(TimedInput),
+    /// The driver did not run the engine for `frames` before `frame` (the machine was
+    /// late): a take has silence there, and what follows sits that much later.
+    Missed { frame: u64, frames: u64 },
     /// A new arrangement (another preset or key) took over at `frame`: the form starts
     /// again from there. Entries before this one belong to the arrangement before.
     Loaded { frame: u64 },
@@ -37,6 +40,7 @@ impl JournalEntry {
             JournalEntry::Played(input) => input.frame,
             JournalEntry::MixGap { frame, .. } => *frame,
             JournalEntry::Loaded { frame } => *frame,
+            JournalEntry::Missed { frame, .. } => *frame,
         }
     }
 }

@@ -40,6 +40,9 @@ struct Process {
     clock: Option<ClockWriter>,
     costs: Option<CostRecorder>,
     sample_rate: u32,
+    /// The server frame the next cycle should start at: a later one means cycles this
+    /// client was not run for (the machine was late), which the engine journals.
+    next_server_frame: Option<u32>,
 }
 
 struct StereoOut {
@@ -50,6 +53,17 @@ struct StereoOut {
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let frames = scope.n_frames() as usize;
+        let server_frame = scope.last_frame_time();
+        let missed = self.next_server_frame.map_or(0, |expected| {
+            let missed = server_frame.wrapping_sub(expected);
+            // A jump backwards or of more than a minute is not a late machine.
+            if missed < 60 * self.sample_rate {
+                u64::from(missed)
+            } else {
+                0
+            }
+        });
+        self.next_server_frame = Some(server_frame.wrapping_add(frames as u32));
         let edge = CallbackEdge {
             status: &self.status,
             costs: self.costs.as_mut(),
@@ -66,6 +80,9 @@ impl ProcessHandler for Process {
             |outputs, started| {
                 let left = outputs.left.as_mut_slice(scope);
                 let right = outputs.right.as_mut_slice(scope);
+                if missed > 0 {
+                    engine.missed(missed);
+                }
                 let start = engine.clock();
                 if let Some(clock) = clock {
                     clock.publish(start, started, frames as u32, sample_rate);
@@ -190,6 +207,7 @@ pub fn start(
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
         clock: live_input.as_ref().and_then(LiveInput::clock_writer),
+        next_server_frame: None,
         costs,
         sample_rate,
     };

@@ -28,11 +28,15 @@ pub struct TakeInfo {
     pub notes_played: u64,
     /// The first bar of the form the player played in (1-based), if they played.
     pub first_bar: Option<u64>,
-    /// Frames of the mix left out because the disk fell behind (silence in `mix.wav`).
+    /// Frames of silence in `mix.wav` where nothing was recorded: the disk fell behind, or
+    /// the machine missed audio cycles (the notes after such a gap keep their real time).
     pub mix_frames_left_out: u64,
     /// Journal entries the engine could not hand over (nobody read them in time): notes
     /// missing from the MIDI files.
     pub journal_lost: u64,
+    /// Audio cycles the engine missed (the machine was late): each is a period of the
+    /// mix missing, and the notes after it sit that much earlier in the take.
+    pub xruns: u64,
     /// Why recording stopped early, if it did; the files hold what was written before.
     pub error: Option<String>,
 }

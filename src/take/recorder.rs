@@ -25,8 +25,9 @@ pub const MIX_RING_SECONDS: f32 = 10.0;
 /// How often the writer wakes to drain the mix.
 const WRITER_TICK: Duration = Duration::from_millis(50);
 
-/// How often the WAV header is brought up to date: what a crash can lose at most.
-const WAV_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the WAV header is brought up to date: with the writer's own lag, what a
+/// crash can lose stays under a second.
+const WAV_FLUSH_INTERVAL: Duration = Duration::from_millis(500);
 
 const WAV_SCALE: f32 = ((1 << 23) - 1) as f32;
 
@@ -83,6 +84,7 @@ enum ToWriter {
     Journal {
         entries: Vec<JournalEntry>,
         complete_to: u64,
+        xruns: u64,
     },
     /// The next take, to begin where the engine journals the next [`JournalEntry::Loaded`]
     /// (or where the next engine starts).
@@ -158,12 +160,13 @@ impl TakeRecorder {
     }
 
     /// Hand the entries kept since the last call to the writer; the journal is complete
-    /// up to engine frame `complete_to`.
-    pub fn send_journal(&mut self, complete_to: u64) {
+    /// up to engine frame `complete_to`; the session has seen `xruns` so far.
+    pub fn send_journal(&mut self, complete_to: u64, xruns: u64) {
         let entries = std::mem::take(&mut self.batch);
         let _ = self.to_writer.send(ToWriter::Journal {
             entries,
             complete_to,
+            xruns,
         });
     }
 
@@ -198,7 +201,12 @@ impl TakeRecorder {
 
     fn end(&mut self, journal_lost: u64) {
         if !self.batch.is_empty() {
-            self.send_journal(u64::MAX);
+            let entries = std::mem::take(&mut self.batch);
+            let _ = self.to_writer.send(ToWriter::Journal {
+                entries,
+                complete_to: u64::MAX,
+                xruns: 0,
+            });
         }
         let _ = self.to_writer.send(ToWriter::Finish { journal_lost });
         if let Some(writer) = self.writer.take() {
@@ -236,6 +244,9 @@ struct Take {
     devices: Vec<String>,
     error: Option<String>,
     last_flush: Instant,
+    /// The session's xruns when it began, and during it.
+    xruns_before: u64,
+    xruns: u64,
 }
 
 /// The writer thread's state. Frames here are on the session's axis: the mix frames
@@ -260,6 +271,10 @@ struct Writer {
     /// Silence to put in the mix: (session frame, frames).
     gaps: Vec<(u64, u64)>,
     kept: Vec<(u64, Kept)>,
+    /// Xruns of the session so far.
+    xruns: u64,
+    /// Frames the engine playing now was not run for, so far.
+    missed: u64,
 }
 
 impl Writer {
@@ -279,6 +294,8 @@ impl Writer {
             horizon: 0,
             gaps: Vec::new(),
             kept: Vec::new(),
+            xruns: 0,
+            missed: 0,
         }
     }
 
@@ -294,11 +311,13 @@ impl Writer {
                 Ok(ToWriter::Journal {
                     entries,
                     complete_to,
+                    xruns,
                 }) => {
+                    self.xruns = self.xruns.max(xruns);
                     for entry in entries {
                         self.keep(entry);
                     }
-                    let complete = self.segment_base.saturating_add(complete_to);
+                    let complete = (self.segment_base + self.missed).saturating_add(complete_to);
                     self.horizon = self.horizon.max(complete);
                 }
                 Ok(ToWriter::Next(setup)) => {
@@ -325,6 +344,7 @@ impl Writer {
         self.horizon = u64::MAX;
         self.drain_mix();
         self.segment_base = self.written;
+        self.missed = 0;
         self.horizon = self.written;
         self.mix = Some(mix);
         self.device = device;
@@ -351,7 +371,7 @@ impl Writer {
     }
 
     fn keep(&mut self, entry: JournalEntry) {
-        let base = self.segment_base;
+        let base = self.segment_base + self.missed;
         let kept = match entry {
             JournalEntry::Bar(mut line) => {
                 line.start += base as f64;
@@ -364,6 +384,12 @@ impl Writer {
             }),
             JournalEntry::MixGap { frame, frames } => {
                 self.gaps.push((base + frame, frames));
+                return;
+            }
+            JournalEntry::Missed { frame, frames } => {
+                // Silence where the engine was not run; what it played after comes later.
+                self.gaps.push((base + frame, frames));
+                self.missed += frames;
                 return;
             }
             JournalEntry::Loaded { frame } => {
@@ -427,6 +453,7 @@ impl Writer {
             self.end_take(0);
             let number = self.take.number + 1;
             self.take = Take::new(setup, number, start.unwrap_or(self.written));
+            self.take.xruns_before = self.xruns;
             let device = self.device.clone();
             if self.sample_rate != 0 {
                 self.take.open(self.sample_rate, &device, &self.problems);
@@ -451,6 +478,7 @@ impl Writer {
         } else {
             self.sample_rate
         };
+        self.take.xruns = self.xruns - self.take.xruns_before.min(self.xruns);
         let info = self
             .take
             .finish(&mine, sample_rate, journal_lost, &self.problems);
@@ -473,6 +501,8 @@ impl Take {
             devices: Vec::new(),
             error: None,
             last_flush: Instant::now(),
+            xruns_before: 0,
+            xruns: 0,
         }
     }
 
@@ -666,6 +696,7 @@ impl Take {
             first_bar,
             mix_frames_left_out: self.left_out,
             journal_lost,
+            xruns: self.xruns,
             error: self.error.clone(),
         }
     }

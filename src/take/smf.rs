@@ -11,9 +11,9 @@ use midly::num::{u4, u7, u14, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::path::Path;
 
-/// Ticks per quarter note: fine enough that a tick is under a millisecond up to 120 BPM
-/// (and under 2 ms at 60), the resolution DAWs default to.
-pub const TICKS_PER_QUARTER: u16 = 480;
+/// Ticks per quarter note: a tick is about half a millisecond at 120 BPM and a
+/// millisecond at 60, finer than a player's timing; the resolution of most DAWs.
+pub const TICKS_PER_QUARTER: u16 = 960;
 
 /// MIDI channels (0-based) of the band, General MIDI style: drums on channel 10.
 pub const BASS_CHANNEL: u8 = 1;
@@ -449,8 +449,9 @@ mod tests {
     fn a_count_in_shorter_than_a_bar_is_one_bar_of_the_file() {
         let lines = [line(0, 30_000.0, 120.0), line(1, 126_000.0, 120.0)];
         let map = TempoMap::new(48_000.0, 120.0, 4, &lines);
-        assert_eq!(map.tick_at(30_000), 1920);
-        assert_eq!(map.tick_at(15_000), 960);
+        let quarter = u64::from(TICKS_PER_QUARTER);
+        assert_eq!(map.tick_at(30_000), 4 * quarter);
+        assert_eq!(map.tick_at(15_000), 2 * quarter);
     }
 
     #[test]

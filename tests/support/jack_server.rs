@@ -154,12 +154,20 @@ impl JackServer {
         }
     }
 
+    /// A program that plays on this server. Its data directory (where `play` records
+    /// takes and the practice history) is [`JackServer::data_home`], never the user's.
     pub fn command(&self, program: &str) -> Command {
         let mut command = Command::new(program);
         command
             .env("JACK_DEFAULT_SERVER", &self.name)
-            .env("JACK_NO_START_SERVER", "1");
+            .env("JACK_NO_START_SERVER", "1")
+            .env("XDG_DATA_HOME", self.data_home());
         command
+    }
+
+    /// The `XDG_DATA_HOME` of the programs this scenario starts; removed with the server.
+    pub fn data_home(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}.data", self.name))
     }
 
     /// Stop the server politely (SIGTERM) so it releases its shared memory; a server
@@ -185,6 +193,7 @@ impl JackServer {
 impl Drop for JackServer {
     fn drop(&mut self) {
         self.stop();
+        let _ = std::fs::remove_dir_all(self.data_home());
     }
 }
 

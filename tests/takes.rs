@@ -1,0 +1,356 @@
+//! Takes recorded live, end to end: `ascenseur play` on a dummy-driver JACK server, a
+//! separate JACK client playing notes into it at known frames, and the take's files read
+//! back after the process is told to stop (SIGTERM), killed outright, or given a folder it
+//! cannot write.
+
+#[path = "support/jack_server.rs"]
+mod jack_server;
+
+use ascenseur::engine::InputEvent;
+use jack_server::{JackServer, OneAtATime, Running, jack_scenario, unique};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const RATE: u32 = 48_000;
+const PERIOD: u32 = 64;
+
+/// The notes the test plays: (frames after the first, key), each held 6 000 frames.
+/// Irregular on purpose: no grid could explain them.
+const PHRASE: [(u32, u8); 8] = [
+    (0, 62),
+    (13_000, 65),
+    (29_500, 69),
+    (36_000, 71),
+    (50_017, 72),
+    (64_000, 71),
+    (71_111, 69),
+    (90_000, 65),
+];
+const HOLD: u32 = 6_000;
+
+/// A JACK client that plays [`PHRASE`] once asked, from the first period after, and
+/// says at which frame of the server's clock it began.
+struct PhrasePlayer {
+    out: jack::Port<jack::MidiOut>,
+    go: Arc<AtomicBool>,
+    /// The server frame of the first note, once chosen (0 = not yet).
+    first: Arc<AtomicU32>,
+    done: Arc<AtomicUsize>,
+}
+
+impl jack::ProcessHandler for PhrasePlayer {
+    fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
+        let mut writer = self.out.writer(scope);
+        if !self.go.load(Ordering::Relaxed) {
+            return jack::Control::Continue;
+        }
+        let now = scope.last_frame_time();
+        let frames = scope.n_frames();
+        let mut first = self.first.load(Ordering::Relaxed);
+        if first == 0 {
+            first = now.wrapping_add(frames).max(1);
+            self.first.store(first, Ordering::Relaxed);
+        }
+        let mut events: Vec<(u32, [u8; 3])> = Vec::new();
+        for &(offset, key) in &PHRASE {
+            events.push((first.wrapping_add(offset), [0x90, key, 100]));
+            events.push((first.wrapping_add(offset + HOLD), [0x80, key, 0]));
+        }
+        events.sort_by_key(|(at, _)| *at);
+        for (at, bytes) in events {
+            let into = at.wrapping_sub(now);
+            let sent = into < frames
+                && writer
+                    .write(&jack::RawMidi {
+                        time: into,
+                        bytes: &bytes,
+                    })
+                    .is_ok();
+            if sent {
+                self.done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+fn ascenseur(server: &JackServer, takes: &Path, stderr: &Path) -> Running {
+    let child = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args([
+            "play",
+            "generique",
+            "--headless",
+            "--host",
+            "jack",
+            "--no-connect",
+        ])
+        .args(["--no-virtual-port", "--tempo", "120", "--takes-dir"])
+        .arg(takes)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(stderr).expect("stderr file"))
+        .spawn()
+        .expect("start ascenseur");
+    server.wait_for_port("ascenseur:midi_in", Duration::from_secs(10));
+    Running(child)
+}
+
+fn signal(child: &std::process::Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+}
+
+fn wait_exit(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(started.elapsed() < within, "ascenseur did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The one take folder under `takes`.
+fn the_take(takes: &Path) -> PathBuf {
+    let folders: Vec<PathBuf> = std::fs::read_dir(takes)
+        .expect("takes folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(folders.len(), 1, "one take expected: {folders:?}");
+    folders.into_iter().next().unwrap()
+}
+
+fn track_names(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).expect("read MIDI file");
+    let smf = midly::Smf::parse(&bytes).expect("a Standard MIDI File");
+    smf.tracks
+        .iter()
+        .map(|track| {
+            track
+                .iter()
+                .find_map(|e| match e.kind {
+                    midly::TrackEventKind::Meta(midly::MetaMessage::TrackName(name)) => {
+                        Some(String::from_utf8_lossy(name).into_owned())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn note_ons(path: &Path) -> Vec<(u64, u8)> {
+    ascenseur::render::midi_file::read(path, RATE as f32)
+        .expect("read back")
+        .into_iter()
+        .filter_map(|i| match i.event {
+            InputEvent::NoteOn { key, .. } => Some((i.frame, key)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Play the phrase into ascenseur from a client of our own; returns the client (keep it
+/// alive) and the server frame of the first note.
+fn play_phrase(
+    scenario: &OneAtATime,
+    server: &JackServer,
+) -> (jack::AsyncClient<(), PhrasePlayer>, u32) {
+    scenario.clients_use(&server.name);
+    let (client, _) =
+        jack::Client::new("phrase", jack::ClientOptions::NO_START_SERVER).expect("phrase client");
+    let out = client
+        .register_port("out", jack::MidiOut::default())
+        .expect("phrase port");
+    let go = Arc::new(AtomicBool::new(false));
+    let first = Arc::new(AtomicU32::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let player = PhrasePlayer {
+        out,
+        go: Arc::clone(&go),
+        first: Arc::clone(&first),
+        done: Arc::clone(&done),
+    };
+    let active = client.activate_async((), player).expect("activate");
+    active
+        .as_client()
+        .connect_ports_by_name("phrase:out", "ascenseur:midi_in")
+        .expect("connect to ascenseur");
+    go.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    while done.load(Ordering::Relaxed) < 2 * PHRASE.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the phrase was not sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (active, first.load(Ordering::Relaxed))
+}
+
+#[test]
+fn a_take_holds_the_notes_played_the_band_and_the_mix_after_sigterm() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("take"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let takes = scratch.path().join("takes");
+    let log = scratch.path().join("stderr.txt");
+    let mut instrument = ascenseur(&server, &takes, &log);
+    let (client, first) = play_phrase(&scenario, &server);
+    std::thread::sleep(Duration::from_millis(500));
+    // The session ends on the server frame read just before the signal.
+    let end = client.as_client().frame_time();
+    signal(&instrument.0, "-TERM");
+    let status = wait_exit(&mut instrument.0, Duration::from_secs(10));
+    drop(client);
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "ascenseur failed: {status}\n{said}");
+
+    let take = the_take(&takes);
+    assert!(said.contains("take saved"), "no word of the take:\n{said}");
+
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(take.join("take.json")).unwrap())
+            .expect("take.json");
+    let xruns = info["xruns"].as_u64().expect("xruns in take.json");
+    // A period, and the file's resolution: a tick of 960 per quarter at 120 BPM is 25
+    // frames, and both the note and the anchor are rounded to one.
+    let slack = i64::from(PERIOD) + 25;
+
+    // player.mid: every note, at its time. The take's clock starts when ascenseur's
+    // engine does, so the first note anchors it; the others keep their distances.
+    let played = note_ons(&take.join("player.mid"));
+    let keys: Vec<u8> = played.iter().map(|(_, key)| *key).collect();
+    assert_eq!(keys, PHRASE.map(|(_, key)| key), "{played:?}");
+    let anchor = played[0].0 as i64;
+    for ((frame, _), (offset, _)) in played.iter().zip(PHRASE) {
+        let error = *frame as i64 - anchor - i64::from(offset);
+        assert!(
+            error.abs() <= slack,
+            "a note {error} frames off its time (over {slack}; {xruns} xruns): {played:?}"
+        );
+    }
+    eprintln!("player.mid: {played:?} ({xruns} xruns)");
+
+    // band.mid: named tracks, each with notes.
+    let names = track_names(&take.join("band.mid"));
+    assert_eq!(names, ["Générique", "bass", "drums", "piano"]);
+    let band = std::fs::read(take.join("band.mid")).unwrap();
+    let smf = midly::Smf::parse(&band).unwrap();
+    for (name, track) in names.iter().zip(&smf.tracks).skip(1) {
+        let notes = track
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    midly::TrackEventKind::Midi {
+                        message: midly::MidiMessage::NoteOn { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert!(notes > 0, "no notes on the {name} track");
+    }
+
+    // mix.wav: as long as the session, from the engine's first frame (the server frame
+    // of the first note less its frame in the take) to the signal.
+    let wav = hound::WavReader::open(take.join("mix.wav")).expect("mix.wav reads");
+    assert_eq!(wav.spec().sample_rate, RATE);
+    let length = f64::from(wav.duration()) / f64::from(RATE);
+    let engine_start = i64::from(first) - anchor;
+    let session = (i64::from(end) - engine_start) as f64 / f64::from(RATE);
+    eprintln!("mix.wav {length:.3} s; session {session:.3} s");
+    assert!(
+        (length - session).abs() <= 0.1,
+        "mix.wav lasts {length:.3} s, the session {session:.3} s"
+    );
+    assert_eq!(info["notes_played"], 8);
+    assert_eq!(info["preset"], "generique");
+    assert_eq!(info["tempos"][0], 120.0);
+    assert!(info["error"].is_null(), "{info}");
+}
+
+#[test]
+fn a_killed_session_leaves_a_mix_readable_to_the_last_second() {
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("killed"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let takes = scratch.path().join("takes");
+    let mut instrument = ascenseur(&server, &takes, &scratch.path().join("stderr.txt"));
+    // The engine runs from before its port appears: the session is longer than this.
+    let playing = Instant::now();
+    let (client, _) = play_phrase(&scenario, &server);
+    std::thread::sleep(Duration::from_millis(1500));
+    let end = client.as_client().frame_time();
+    let at_least = playing.elapsed().as_secs_f64();
+    signal(&instrument.0, "-KILL");
+    wait_exit(&mut instrument.0, Duration::from_secs(5));
+    drop(client);
+    let take = the_take(&takes);
+    let wav = hound::WavReader::open(take.join("mix.wav")).expect("mix.wav reads after a kill");
+    let length = f64::from(wav.duration()) / f64::from(RATE);
+    let samples: Vec<i32> = wav.into_samples().map(|s| s.expect("sample")).collect();
+    let loud = samples
+        .iter()
+        .filter(|s| s.unsigned_abs() > 1 << 12)
+        .count();
+    eprintln!(
+        "after a kill: mix.wav reads {length:.2} s of a session of over {at_least:.2} s ({loud} loud samples; server frame {end})"
+    );
+    // A crash loses at most the last second.
+    assert!(
+        length >= at_least - 1.0,
+        "only {length:.2} s of the mix survived a session of over {at_least:.2} s"
+    );
+    assert!(loud > 1000, "the mix that survived is silent");
+}
+
+#[test]
+fn a_takes_folder_that_cannot_be_written_leaves_the_music_playing_and_says_why() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("unwritable"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // A folder inside a file cannot be made, even by root.
+    let file = scratch.path().join("not-a-folder");
+    std::fs::write(&file, "").unwrap();
+    let takes = file.join("takes");
+    let log = scratch.path().join("stderr.txt");
+    let mut instrument = ascenseur(&server, &takes, &log);
+    // It plays on: the status lines count the bars.
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("bar 3 ")
+    {
+        assert!(
+            instrument.0.try_wait().expect("wait").is_none(),
+            "ascenseur stopped"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the band did not play on:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal(&instrument.0, "-TERM");
+    let status = wait_exit(&mut instrument.0, Duration::from_secs(10));
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{said}");
+    assert!(
+        said.contains("not recording") && said.contains(&takes.display().to_string()),
+        "no reason given:\n{said}"
+    );
+}
