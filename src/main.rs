@@ -379,7 +379,9 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
             summary.frames,
         );
         write_report(path, &report)?;
-        eprintln!("{} · {} notes judged", report.time, report.notes.count);
+        let notes = report.notes.count;
+        let plural = if notes == 1 { "" } else { "s" };
+        eprintln!("{} · {notes} note{plural} judged", report.time);
     }
     Ok(())
 }

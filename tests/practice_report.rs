@@ -253,6 +253,22 @@ fn a_report_that_cannot_be_written_is_a_usage_error_naming_it() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--report <FILE>"));
+    // A full disk, found only once the render is done: still the value's fault, named.
+    if Path::new("/dev/full").exists() {
+        Command::cargo_bin("ascenseur")
+            .unwrap()
+            .args(["render", "generique", "--bars", "1", "-o"])
+            .arg(&out)
+            .arg("--input")
+            .arg(&input)
+            .args(["--report", "/dev/full"])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("invalid value '/dev/full' for '--report <FILE>'")
+                    .and(predicate::str::contains("cannot write it")),
+            );
+    }
     // Nothing to judge without a phrase.
     Command::cargo_bin("ascenseur")
         .unwrap()
