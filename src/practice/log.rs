@@ -64,6 +64,11 @@ impl PracticeLog {
         self.clock
     }
 
+    /// An engine frame as the log counts it (the same, unless an engine was replaced).
+    pub fn log_frame(&self, engine_frame: u64) -> u64 {
+        engine_frame + self.offset
+    }
+
     /// Whether nothing was played.
     pub fn is_empty(&self) -> bool {
         self.notes.is_empty()
@@ -218,5 +223,6 @@ mod tests {
         let notes = log.notes();
         assert!(notes[1].on > notes[0].off.unwrap());
         assert_eq!(notes[1].off.unwrap() - notes[1].on, 10);
+        assert_eq!(log.log_frame(20), notes[1].off.unwrap());
     }
 }
