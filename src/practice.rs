@@ -23,7 +23,7 @@ pub mod timing;
 
 pub use grid::{BarPlace, BeatGrid, GridBar};
 pub use log::{PlayedNote, PracticeLog};
-pub use notes::{NoteChoice, PlacedNote, Share};
+pub use notes::{NoteChoice, PlacedNote, Share, slot_of_bar};
 pub use phrase::{Landing, Phrase, PhraseNote, PhraseTracker, REST_BEATS};
 pub use report::PracticeReport;
 pub use space::{PhraseLength, Space};

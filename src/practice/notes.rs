@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{BarPlace, classify, is_strong_beat};
-use crate::band::Arrangement;
+use crate::band::{Arrangement, BarLine, ChordSlot};
 use crate::theory::{NoteRole, PitchClass};
 
 /// `count` of `total`, and their ratio (0 when `total` is 0, never NaN).
@@ -29,6 +29,12 @@ impl Share {
             },
         }
     }
+}
+
+/// The chord and mode a bar of the journal was played over: its bar of the form (a loop
+/// repeats a stretch of it, so not its index wrapped by the form).
+pub fn slot_of_bar(arrangement: &Arrangement, line: &BarLine) -> ChordSlot {
+    *arrangement.slot_at(u64::from(line.form_bar)).0
 }
 
 /// A note placed in the form: the key and where it is heard.
@@ -62,8 +68,8 @@ impl NoteChoice {
         let judged: Vec<(u8, NoteRole, bool, bool)> = notes
             .iter()
             .map(|note| {
-                let (slot, _) = arrangement.slot_at(u64::from(note.place.line.form_bar));
-                let (role, _) = classify(slot, note.key);
+                let slot = slot_of_bar(arrangement, &note.place.line);
+                let (role, _) = classify(&slot, note.key);
                 let strong =
                     note.place.on_beat() && is_strong_beat(note.place.beat, note.place.line.beats);
                 let characteristic = PitchClass::from_midi(note.key).semitones()
@@ -98,7 +104,6 @@ impl NoteChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::band::BarLine;
     use crate::preset;
 
     fn generique() -> Arrangement {
