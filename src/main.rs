@@ -172,6 +172,10 @@ struct RenderArgs {
     /// A Standard MIDI File to play through the lead voice over the band.
     #[arg(long, value_parser = midi_file_arg)]
     input: Option<PathBuf>,
+    /// Judge the --input phrase (time and feel, note choice, space) and write the report
+    /// as JSON to this file ("-" for standard output).
+    #[arg(long, value_name = "FILE", value_parser = report_path_arg, requires = "input")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     band: BandArgs,
 }
@@ -202,6 +206,50 @@ fn midi_file_arg(text: &str) -> Result<PathBuf, String> {
     render::midi_file::read(&path, render::RENDER_RATE as f32)
         .map(|_| path)
         .map_err(|error| error.to_string())
+}
+
+/// `--report`: a file to write in a directory that exists, or `-` for standard output.
+fn report_path_arg(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if text == "-" {
+        return Ok(path);
+    }
+    if text.trim().is_empty() || path.is_dir() {
+        return Err("give a file name, such as report.json, or - for standard output".into());
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(path)
+    } else {
+        Err(format!("there is no directory '{}'", dir.display()))
+    }
+}
+
+/// Write the practice report as pretty JSON to `path` (`-`: standard output). A file that
+/// cannot be written is the user's value that is wrong: a usage error naming it.
+fn write_report(
+    path: &std::path::Path,
+    report: &ascenseur::practice::PracticeReport,
+) -> anyhow::Result<()> {
+    let mut json = serde_json::to_string_pretty(report).context("the practice report as JSON")?;
+    json.push('\n');
+    let written = if path.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(json.as_bytes())
+    } else {
+        std::fs::write(path, json)
+    };
+    written.map_err(|error| {
+        commands::BadValue {
+            flag: commands::REPORT_FLAG,
+            value: path.display().to_string(),
+            reason: format!("cannot write it: {error}"),
+        }
+        .into()
+    })
 }
 
 /// `--client-name`: a name a JACK server accepts for a client (its ports are named
@@ -292,6 +340,8 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         mute: args.band.muted(),
         input: args.input,
     };
+    // The player's notes and the bars, for the report.
+    let mut log = ascenseur::practice::PracticeLog::new();
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% ({eta} left)")
@@ -309,6 +359,11 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
             bar.set_length(total);
             bar.set_position(done);
         },
+        |entry| {
+            if args.report.is_some() {
+                log.record(&entry);
+            }
+        },
     )
     .with_context(|| format!("rendering '{}'", preset.name))?;
     bar.finish_and_clear();
@@ -321,6 +376,20 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         summary.arrangement.tempo,
         started.elapsed().as_secs_f64()
     );
+    if let Some(path) = &args.report {
+        // The render's own bars: the one laid out after the last is not played.
+        let report = ascenseur::practice::PracticeReport::measure(
+            log.notes(),
+            &summary.bar_lines,
+            &summary.arrangement,
+            f64::from(summary.sample_rate),
+            summary.frames,
+        );
+        write_report(path, &report)?;
+        let notes = report.notes.count;
+        let plural = if notes == 1 { "" } else { "s" };
+        eprintln!("{} · {notes} note{plural} judged", report.time);
+    }
     Ok(())
 }
 
@@ -613,6 +682,7 @@ mod tests {
             spelled(&["bench", "roundtrip"], "capture"),
             commands::CAPTURE_FLAG
         );
+        assert_eq!(spelled(&["render"], "report"), commands::REPORT_FLAG);
     }
 
     #[test]

@@ -3,16 +3,33 @@
 //! would: how much of it was inside the mode, whether it landed on a chord tone on a
 //! strong beat, and how much space the player left before it.
 //!
+//! The practice report ([`PracticeReport`]) judges a whole take or a phrase: time and feel
+//! against the band's grid ([`timing`]), note choice ([`notes`]) and space ([`space`]),
+//! from the player's notes and the bar lines of the engine's journal ([`PracticeLog`]) on
+//! a tempo map ([`grid`]). The same function serves the console, `render --report` and
+//! takes.
+//!
 //! Pure and deterministic: fed with the engine's [`NoteOnset`]s and the held-key state
-//! of each telemetry snapshot, never a clock. UI thread (or tests).
+//! of each telemetry snapshot, or with its journal, never a clock. UI thread (or tests,
+//! or an offline render).
 
+pub mod grid;
+pub mod log;
+pub mod notes;
 pub mod phrase;
+pub mod report;
+pub mod space;
 pub mod timing;
 
+pub use grid::{BarPlace, BeatGrid, GridBar};
+pub use log::{PlayedNote, PracticeLog};
+pub use notes::{NoteChoice, PlacedNote, Share, slot_of_bar};
 pub use phrase::{Landing, Phrase, PhraseNote, PhraseTracker, REST_BEATS};
+pub use report::PracticeReport;
+pub use space::{PhraseLength, Space};
 pub use timing::{
-    BeatGrid, ClassTiming, GridPlacement, LAID_BACK_MAX_MS, LAID_BACK_MIN_MS, LEAN_MS, NoteTiming,
-    PAIR_OFFBEAT_WINDOW, PAIR_ON_BEAT, POCKET_MS, TimingReport, TimingVerdict,
+    ClassTiming, GridPlacement, LAID_BACK_MAX_MS, LAID_BACK_MIN_MS, LEAN_MS, NoteTiming,
+    PAIR_OFFBEAT_WINDOW, PAIR_ON_BEAT, POCKET_MS, Swing, TimingReport, TimingVerdict,
 };
 
 use crate::band::{Arrangement, ChordSlot};

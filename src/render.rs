@@ -342,34 +342,30 @@ impl Outputs {
     }
 }
 
-/// Render straight to `out` (and each stem to `DIR/NAME.wav` if asked), streaming. The
-/// files are only created once every option has been checked, so a mistyped option
-/// never touches an existing file.
+/// Render straight to `out` (and each stem to `DIR/NAME.wav` if asked), streaming, and
+/// hand everything that sounded to `journal` as [`render_blocks`] does. The files are
+/// only created once every option has been checked, so a mistyped option never touches
+/// an existing file.
 pub fn render_to_files(
     preset: &Preset,
     options: &RenderOptions,
     out: &Path,
     stems_dir: Option<&Path>,
     progress: impl FnMut(u64, u64),
+    journal: impl FnMut(JournalEntry),
 ) -> Result<RenderSummary, RenderError> {
     let mut outputs: Option<Outputs> = None;
-    let summary = render_blocks(
-        preset,
-        options,
-        progress,
-        |_| {},
-        |mix, stems| {
-            let files = match &mut outputs {
-                Some(files) => files,
-                None => outputs.insert(Outputs::create(out, stems_dir)?),
-            };
-            files.mix.write(mix)?;
-            for (writer, samples) in files.stems.iter_mut().zip(stems) {
-                writer.write(samples)?;
-            }
-            Ok(())
-        },
-    )?;
+    let summary = render_blocks(preset, options, progress, journal, |mix, stems| {
+        let files = match &mut outputs {
+            Some(files) => files,
+            None => outputs.insert(Outputs::create(out, stems_dir)?),
+        };
+        files.mix.write(mix)?;
+        for (writer, samples) in files.stems.iter_mut().zip(stems) {
+            writer.write(samples)?;
+        }
+        Ok(())
+    })?;
     if let Some(files) = outputs {
         files.mix.finish()?;
         for writer in files.stems {

@@ -392,3 +392,31 @@ fn a_panic_on_the_console_thread_gives_the_terminal_back() {
     let stty = console.stty("a console panic");
     assert!(cooked(&stty), "after a console panic:\n{stty}");
 }
+
+/// Notes played on the computer keyboard are judged live from the engine's journal: once
+/// a beat of rest ends the phrase, its time line and the take's line appear.
+#[test]
+fn a_phrase_from_the_computer_keys_gets_a_time_line() {
+    let Some(scenario) = jack_scenario(&["tmux"]) else {
+        return;
+    };
+    let console = Console::start(&scenario);
+    console.wait_until_drawn();
+    // C, E, G: each press is a short note where the terminal reports no releases.
+    for key in ["a", "d", "g"] {
+        console.tmux.key(key);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let screen = console
+        .tmux
+        .wait_for("the phrase's time line", Duration::from_secs(10), |s| {
+            s.lines()
+                .any(|l| l.starts_with("time ") && l.contains(" ms (") && l.contains("(ride "))
+        });
+    let take = screen
+        .lines()
+        .find(|l| l.starts_with("take "))
+        .unwrap_or_else(|| panic!("no take line:\n{screen}"));
+    assert!(take.contains("% in the mode"), "{screen}");
+    eprintln!("{screen}");
+}

@@ -8,7 +8,8 @@
 //! Also: the console state fed a telemetry stream recorded from the engine itself, checked
 //! at the moments the chord, the mode, the count-down and the note colours must change.
 
-use ascenseur::band::{Arrangement, Position};
+use ascenseur::band::{Arrangement, BarLine, Position};
+use ascenseur::engine::journal::JournalEntry;
 use ascenseur::engine::{
     Engine, EngineConfig, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput, Transport,
 };
@@ -49,16 +50,29 @@ fn state_for(name: &str, look: Look) -> ConsoleState {
     state
 }
 
+fn samples_per_beat(state: &ConsoleState) -> f64 {
+    f64::from(RATE) * 60.0 / f64::from(state.arrangement.tempo)
+}
+
 /// A snapshot at `bar` (0-based) and `beat` with `held` keys, as the engine would send it.
 fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetry {
+    let beats = bar as f64 * f64::from(state.arrangement.beats_per_bar) + f64::from(beat);
+    telemetry_at(state, (beats * samples_per_beat(state)) as u64, held)
+}
+
+/// A snapshot at engine frame `frame` (the form started at frame 0, at the preset's tempo).
+fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
     let a = &state.arrangement;
-    let spb = f64::from(RATE) * 60.0 / f64::from(a.tempo);
+    let beats = frame as f64 / samples_per_beat(state);
+    let per_bar = f64::from(a.beats_per_bar);
+    let bar = (beats / per_bar).floor() as u64;
+    let beat = (beats - bar as f64 * per_bar) as f32;
     let mut held_keys = [0u64; 2];
     for &k in held {
         held_keys[usize::from(k / 64)] |= 1 << (k % 64);
     }
     Telemetry {
-        frame: ((bar as f64 * f64::from(a.beats_per_bar) + f64::from(beat)) * spb) as u64,
+        frame,
         position: Position {
             bar,
             beat,
@@ -85,32 +99,91 @@ fn telemetry(state: &ConsoleState, bar: u64, beat: f32, held: &[u8]) -> Telemetr
     }
 }
 
-/// Feed a phrase (key, bar, beat, length in beats), then a rest long enough to end it.
-fn play_phrase(state: &mut ConsoleState, notes: &[(u8, u64, f32, f32)]) {
-    for &(key, bar, beat, length) in notes {
-        let mut t = telemetry(state, bar, beat, &[key]);
-        t.onsets[0] = NoteOnset {
-            key,
-            velocity: 0.8,
-            frame: t.frame,
-            position: t.position,
-            in_form: true,
-        };
-        t.onset_count = 1;
-        state.feed(&t);
-        let (mut end_bar, mut end_beat) = (bar, beat + length);
-        while end_beat >= 4.0 {
-            end_bar += 1;
-            end_beat -= 4.0;
+/// The engine frame of `beat` (0-based from bar 1; a fraction of 0.5 is the band's swung
+/// eighth, at r/(r+1) of the beat as the band places it) moved by `late_ms`.
+fn frame_of(state: &ConsoleState, beat: f32, late_ms: f64) -> u64 {
+    let whole = beat.floor();
+    let swing = f64::from(state.arrangement.swing);
+    let fraction = if beat - whole == 0.5 {
+        swing / (1.0 + swing)
+    } else {
+        f64::from(beat - whole)
+    };
+    let at =
+        (f64::from(whole) + fraction) * samples_per_beat(state) + late_ms * 0.001 * f64::from(RATE);
+    at.round() as u64
+}
+
+/// The journal's bar lines up to bar `until` (0-based), laid out at the preset's tempo
+/// from frame 0, as the conductor lays them out.
+fn lay_out_bars(state: &mut ConsoleState, until: u64) {
+    let spb = samples_per_beat(state);
+    let a = &state.arrangement;
+    let lines: Vec<BarLine> = (0..=until)
+        .map(|index| BarLine {
+            index,
+            form_bar: (index % u64::from(a.form_bars)) as u32,
+            start: index as f64 * f64::from(a.beats_per_bar) * spb,
+            samples_per_beat: spb,
+            beats: a.beats_per_bar,
+            tempo: a.tempo,
+        })
+        .collect();
+    let laid_out = state.practice.bar_lines().len() as u64;
+    for line in lines.into_iter().skip(laid_out as usize) {
+        state.record(&JournalEntry::Bar(line));
+    }
+}
+
+fn played(state: &mut ConsoleState, frame: u64, event: InputEvent) {
+    state.record(&JournalEntry::Played(TimedInput { frame, event }));
+}
+
+/// Feed a phrase (key, beat from bar 1 with a swung half, length in beats, ms late) as
+/// the engine would, in time order: its journal and a telemetry snapshot at every note-on
+/// and note-off; then a rest long enough to end it.
+fn play_phrase(state: &mut ConsoleState, notes: &[(u8, f32, f32, f64)]) {
+    let Some(&(_, last_beat, last_length, _)) = notes.last() else {
+        return;
+    };
+    lay_out_bars(state, (last_beat + last_length) as u64 / 4 + 1);
+    // (frame, is a note-on, key): a note-off first where they meet.
+    let mut events: Vec<(u64, bool, u8)> = notes
+        .iter()
+        .flat_map(|&(key, beat, length, late_ms)| {
+            [
+                (frame_of(state, beat, late_ms), true, key),
+                (frame_of(state, beat + length, 0.0), false, key),
+            ]
+        })
+        .collect();
+    events.sort();
+    let mut held: Vec<u8> = Vec::new();
+    for (frame, is_on, key) in events {
+        if is_on {
+            played(state, frame, InputEvent::NoteOn { key, velocity: 0.8 });
+            held.push(key);
+        } else {
+            played(state, frame, InputEvent::NoteOff { key });
+            held.retain(|&k| k != key);
         }
-        state.feed(&telemetry(state, end_bar, end_beat, &[]));
+        let mut t = telemetry_at(state, frame, &held);
+        if is_on {
+            t.onsets[0] = NoteOnset {
+                key,
+                velocity: 0.8,
+                frame,
+                position: t.position,
+                in_form: true,
+            };
+            t.onset_count = 1;
+        }
+        state.feed(&t);
     }
     // The engine reports every block: the rest after the phrase is seen as it goes by.
-    if let Some(&(_, bar, beat, length)) = notes.last() {
-        let rest_end = bar as f32 * 4.0 + beat + length + 1.5;
-        let bar = (rest_end / 4.0).floor();
-        state.feed(&telemetry(state, bar as u64, rest_end - bar * 4.0, &[]));
-    }
+    let rest_end = frame_of(state, last_beat + last_length + 1.5, 0.0);
+    state.feed(&telemetry_at(state, rest_end, &[]));
+    state.judge();
 }
 
 fn screen(state: &ConsoleState, width: u16, height: u16) -> String {
@@ -153,20 +226,37 @@ fn check(name: &str, actual: &str) {
     );
 }
 
-/// Générique in bar 3 (Dm7), B held, after a phrase that landed on A on beat 1.
+/// Générique in bar 3 (Dm7) of its second chorus, B held, after a phrase that landed on
+/// A on beat 1: its downbeats 12 to 18 ms late, its swung eighths 6 and 10 ms (laid
+/// back). The take began with eighths swung 2:1 and about 20 ms late in the lift.
 fn generique_playing(look: Look) -> ConsoleState {
     let mut state = state_for("generique", look);
+    let lift = 16.0 * 4.0;
+    let two_to_one = 2.0 / 3.0;
     play_phrase(
         &mut state,
         &[
-            (62, 0, 0.0, 0.5),
-            (65, 0, 0.5, 0.5),
-            (69, 0, 1.0, 1.0),
-            (71, 0, 2.5, 0.5),
-            (69, 1, 0.0, 1.0),
+            (62, lift, 0.6, 22.0),
+            (64, lift + two_to_one, 0.3, 24.0),
+            (66, lift + 1.0, 0.6, 20.0),
+            (69, lift + 1.0 + two_to_one, 0.3, 26.0),
+            (71, lift + 2.0, 0.6, 18.0),
+            (73, lift + 2.0 + two_to_one, 0.3, 22.0),
+            (74, lift + 3.0, 1.0, 20.0),
         ],
     );
-    state.feed(&telemetry(&state, 2, 2.5, &[71, 77]));
+    let chorus = 24.0 * 4.0;
+    play_phrase(
+        &mut state,
+        &[
+            (62, chorus, 0.5, 14.0),
+            (65, chorus + 0.5, 0.5, 6.0),
+            (69, chorus + 1.0, 1.0, 18.0),
+            (71, chorus + 2.5, 0.5, 10.0),
+            (69, chorus + 4.0, 1.0, 12.0),
+        ],
+    );
+    state.feed(&telemetry(&state, 26, 2.5, &[71, 77]));
     state
 }
 
@@ -174,12 +264,13 @@ fn generique_playing(look: Look) -> ConsoleState {
 fn autoroute_playing(look: Look) -> ConsoleState {
     let mut state = state_for("sur-l-autoroute", look);
     let c7_bar = u64::from(state.arrangement.slots[1].start_bar) + 3;
+    let beat = (c7_bar - 2) as f32 * 4.0;
     play_phrase(
         &mut state,
         &[
-            (70, c7_bar - 2, 0.0, 0.5),
-            (71, c7_bar - 2, 0.5, 0.5),
-            (72, c7_bar - 2, 1.0, 0.5),
+            (70, beat, 0.5, -14.0),
+            (71, beat + 0.5, 0.5, -12.0),
+            (72, beat + 1.0, 0.5, -16.0),
         ],
     );
     state.feed(&telemetry(&state, c7_bar, 0.2, &[]));
@@ -189,7 +280,17 @@ fn autoroute_playing(look: Look) -> ConsoleState {
 #[test]
 fn main_screen_generique() {
     let state = generique_playing(Look::default());
-    check("generique-80x24", &screen(&state, 80, 24));
+    let text = screen(&state, 80, 24);
+    check("generique-80x24", &text);
+    // The phrase's time line is the report's own line.
+    let phrase = state
+        .phrase_report
+        .as_ref()
+        .expect("the last phrase judged");
+    assert!(text.contains(&phrase.time.to_string()), "{text}");
+    assert_eq!(phrase.time.count, 5);
+    let take = state.take_report.as_ref().expect("the take judged");
+    assert_eq!(take.time.count, 12);
     check("generique-160x48", &screen(&state, 160, 48));
     check("generique-100x30", &screen(&state, 100, 30));
 }
@@ -319,6 +420,8 @@ fn a_recorded_telemetry_stream_changes_the_screen_at_the_right_moments() {
     while engine.clock() < end {
         engine.process(&mut buffer);
         controller.drain_telemetry(|t| state.feed(&t));
+        controller.drain_journal(|entry| state.record(&entry));
+        state.judge();
         let t = state.telemetry.unwrap();
         let (slot, _) = state.current_slot();
         let held: Vec<NoteRole> = state
@@ -374,6 +477,17 @@ fn a_recorded_telemetry_stream_changes_the_screen_at_the_right_moments() {
     assert_eq!(phrase.inside, 0.5);
     assert_eq!(state.phrases.finished(), 2);
     assert!(phrase.space_before_beats.unwrap() > 9.0);
+    // The time line judged the engine's own journal: the two notes of that phrase, on
+    // the beat to the sample; B outside over C7, B♭ in.
+    let report = state.phrase_report.as_ref().expect("the phrase judged");
+    assert_eq!(report.time.count, 2);
+    assert!(report.time.mean_ms.abs() < 0.05, "{}", report.time);
+    assert_eq!(
+        (report.notes.in_mode.count, report.notes.in_mode.total),
+        (1, 2)
+    );
+    let take = state.take_report.as_ref().expect("the take judged");
+    assert_eq!((take.time.count, take.notes.in_mode.count), (3, 2));
 }
 
 #[test]

@@ -48,6 +48,10 @@ pub struct Phrase {
     pub landing: Landing,
     /// Silence before the phrase, in beats, or `None` for the first phrase.
     pub space_before_beats: Option<f64>,
+    /// Engine frames of its first note-on and of the silence that ended it: its notes in
+    /// the engine's journal are those that started between them.
+    pub start_frame: u64,
+    pub end_frame: u64,
 }
 
 /// Segments the stream of notes into phrases.
@@ -131,6 +135,8 @@ impl PhraseTracker {
             space_before_beats: self
                 .previous_end
                 .map(|end| first.saturating_sub(end) as f64 / samples_per_beat.max(1.0)),
+            start_frame: first,
+            end_frame: since,
         };
         self.inside = 0;
         self.previous_end = Some(since);
@@ -216,6 +222,11 @@ mod tests {
         assert!((phrase.inside - 5.0 / 6.0).abs() < 1e-6);
         assert!(phrase.landing.strong);
         assert_eq!(phrase.space_before_beats, None);
+        // From D's note-on to the release of A, the first silent moment.
+        assert_eq!(
+            (phrase.start_frame, phrase.end_frame),
+            (at(0, 0.0), at(1, 1.0))
+        );
         assert!(t.current().is_empty());
 
         // Two bars later a short phrase over C7 that ends off the beat on F (avoid).

@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::BeatGrid;
 
 /// A note within this many ms of its grid point counts as "in the pocket" for
 /// [`ClassTiming::within_25ms`]: about the smallest onset asynchrony ensemble players
@@ -36,81 +38,23 @@ pub const PAIR_ON_BEAT: f64 = 0.15;
 /// leave out sixteenths and notes pushed to the next beat.
 pub const PAIR_OFFBEAT_WINDOW: (f64, f64) = (0.3, 0.85);
 
-/// The band's beat grid: constant tempo from the frame of beat 1 of bar 1, with the
-/// swung eighth where the engine puts it (`BarContext::time`: at r/(r+1) of the beat).
-/// Everything else asks it through [`BeatGrid::beat_at_frame`] and
-/// [`BeatGrid::frame_of_beat`], so a tempo map can replace the constant tempo.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct BeatGrid {
-    pub sample_rate: f64,
-    pub bpm: f64,
-    /// Engine frame of beat 1 of bar 1.
-    pub first_beat_frame: u64,
-    pub beats_per_bar: u32,
-    /// The band's long:short eighth ratio (2.0 = triplet, 1.0 = straight).
-    pub swing_ratio: f64,
-}
-
-impl BeatGrid {
-    pub fn new(
-        sample_rate: f32,
-        bpm: f32,
-        first_beat_frame: u64,
-        beats_per_bar: u32,
-        swing_ratio: f32,
-    ) -> Self {
-        Self {
-            sample_rate: f64::from(sample_rate),
-            bpm: f64::from(bpm),
-            first_beat_frame,
-            beats_per_bar,
-            swing_ratio: f64::from(swing_ratio),
-        }
-    }
-
-    /// Frames per beat, computed as the conductor does.
-    pub fn samples_per_beat(&self) -> f64 {
-        self.sample_rate * 60.0 / self.bpm.max(1.0)
-    }
-
-    /// Beats (0-based, fractional) since beat 1 of bar 1; negative before it.
-    pub fn beat_at_frame(&self, frame: u64) -> f64 {
-        (frame as f64 - self.first_beat_frame as f64) / self.samples_per_beat()
-    }
-
-    /// The frame (fractional) of a beat position as [`BeatGrid::beat_at_frame`] counts.
-    pub fn frame_of_beat(&self, beat: f64) -> f64 {
-        self.first_beat_frame as f64 + beat * self.samples_per_beat()
-    }
-
-    /// Where the swung eighth falls within a beat: r/(r+1).
-    pub fn offbeat_fraction(&self) -> f64 {
-        let r = self.swing_ratio.max(0.0);
-        r / (1.0 + r)
-    }
-
-    fn ms_between(&self, from_beat: f64, to_beat: f64) -> f64 {
-        (self.frame_of_beat(to_beat) - self.frame_of_beat(from_beat)) * 1000.0 / self.sample_rate
-    }
-
-    /// The grid point nearest a beat position: the beat itself, its swung eighth, or the
-    /// next beat.
-    fn nearest_point(&self, beat: f64) -> (f64, GridPlacement) {
-        let whole = beat.floor();
-        let candidates = [
-            (whole, GridPlacement::Downbeat),
-            (whole + self.offbeat_fraction(), GridPlacement::Offbeat),
-            (whole + 1.0, GridPlacement::Downbeat),
-        ];
-        candidates
-            .into_iter()
-            .min_by(|a, b| (beat - a.0).abs().total_cmp(&(beat - b.0).abs()))
-            .unwrap_or((whole, GridPlacement::Downbeat))
-    }
+/// The grid point nearest a beat position: the beat itself, its swung eighth, or the
+/// next beat.
+fn nearest_point(grid: &BeatGrid, beat: f64) -> (f64, GridPlacement) {
+    let whole = beat.floor();
+    let candidates = [
+        (whole, GridPlacement::Downbeat),
+        (whole + grid.offbeat_fraction(), GridPlacement::Offbeat),
+        (whole + 1.0, GridPlacement::Downbeat),
+    ];
+    candidates
+        .into_iter()
+        .min_by(|a, b| (beat - a.0).abs().total_cmp(&(beat - b.0).abs()))
+        .unwrap_or((whole, GridPlacement::Downbeat))
 }
 
 /// Whether a grid point is on the beat or the swung eighth between beats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GridPlacement {
     Downbeat,
@@ -118,10 +62,10 @@ pub enum GridPlacement {
 }
 
 /// One note-on against its nearest grid point.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoteTiming {
     pub frame: u64,
-    /// The grid point, in beats since beat 1 of bar 1.
+    /// The grid point, in beats as [`BeatGrid::beat_at_frame`] counts them.
     pub grid_beat: f64,
     pub placement: GridPlacement,
     /// Signed distance from the grid point: negative ahead (rushing), positive behind.
@@ -129,11 +73,11 @@ pub struct NoteTiming {
 }
 
 /// Offsets of a set of notes, summed up. All zero when `count` is 0 (never NaN).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassTiming {
     pub count: usize,
     /// Mean signed offset: negative rushing, positive dragging.
-    pub mean_offset_ms: f64,
+    pub mean_ms: f64,
     /// Standard deviation of the offsets (population).
     pub spread_ms: f64,
     /// Share (0..1) of notes within ±[`POCKET_MS`] of their grid point.
@@ -152,7 +96,7 @@ impl ClassTiming {
         let within = offsets.filter(|o| o.abs() <= POCKET_MS).count();
         Self {
             count,
-            mean_offset_ms: mean,
+            mean_ms: mean,
             spread_ms: variance.sqrt(),
             within_25ms: within as f64 / n,
         }
@@ -160,11 +104,12 @@ impl ClassTiming {
 }
 
 /// Where the player sits against the beat, in a word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimingVerdict {
     Rushing,
     Dragging,
+    #[default]
     OnTime,
     /// Downbeats behind, offbeats on the grid: swing, not a fault.
     LaidBack,
@@ -182,11 +127,11 @@ impl TimingVerdict {
             }
         };
         if downbeats.count == 0 || offbeats.count == 0 {
-            return lean(overall.mean_offset_ms).unwrap_or(Self::OnTime);
+            return lean(overall.mean_ms).unwrap_or(Self::OnTime);
         }
-        let down = downbeats.mean_offset_ms;
+        let down = downbeats.mean_ms;
         if (LAID_BACK_MIN_MS..=LAID_BACK_MAX_MS).contains(&down)
-            && offbeats.mean_offset_ms.abs() <= LEAN_MS
+            && offbeats.mean_ms.abs() <= LEAN_MS
         {
             return Self::LaidBack;
         }
@@ -194,7 +139,7 @@ impl TimingVerdict {
         if down > LAID_BACK_MAX_MS {
             return Self::Dragging;
         }
-        match (lean(down), lean(offbeats.mean_offset_ms)) {
+        match (lean(down), lean(offbeats.mean_ms)) {
             (Some(a), Some(b)) if a == b => a,
             _ => Self::OnTime,
         }
@@ -216,15 +161,28 @@ impl fmt::Display for TimingVerdict {
     }
 }
 
-/// The time and feel of a run of note-ons over a [`BeatGrid`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The player's swing beside the band's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Swing {
+    /// Median long:short ratio of the player's eighth pairs; `None` under two pairs.
+    pub player: Option<f64>,
+    /// The band's ratio: where the ride cymbal puts its swung eighth.
+    pub ride: f64,
+    /// Eighth pairs measured for `player`.
+    pub pairs: usize,
+}
+
+/// The time and feel of a run of note-ons over a [`BeatGrid`]. Its JSON leaves out the
+/// note-by-note offsets (`notes`): the figures are what a take keeps.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimingReport {
     /// Every note-on, in time order.
+    #[serde(skip)]
     pub notes: Vec<NoteTiming>,
     /// Number of notes.
     pub count: usize,
     /// Mean signed offset over all notes: negative rushing, positive dragging.
-    pub mean_offset_ms: f64,
+    pub mean_ms: f64,
     /// Standard deviation of all offsets.
     pub spread_ms: f64,
     /// Share (0..1) of all notes within ±[`POCKET_MS`].
@@ -234,12 +192,7 @@ pub struct TimingReport {
     /// Notes nearest a swung eighth.
     pub offbeats: ClassTiming,
     pub verdict: TimingVerdict,
-    /// Median long:short ratio of the player's eighth pairs; `None` under two pairs.
-    pub player_swing_ratio: Option<f64>,
-    /// Eighth pairs measured for `player_swing_ratio`.
-    pub eighth_pairs: usize,
-    /// The band's ratio, for comparison.
-    pub band_swing_ratio: f64,
+    pub swing: Swing,
 }
 
 impl TimingReport {
@@ -251,7 +204,7 @@ impl TimingReport {
             .iter()
             .map(|&frame| {
                 let beat = grid.beat_at_frame(frame);
-                let (grid_beat, placement) = grid.nearest_point(beat);
+                let (grid_beat, placement) = nearest_point(grid, beat);
                 NoteTiming {
                     frame,
                     grid_beat,
@@ -274,28 +227,31 @@ impl TimingReport {
         let pairs = eighth_pair_ratios(&frames, grid);
         Self {
             count: overall.count,
-            mean_offset_ms: overall.mean_offset_ms,
+            mean_ms: overall.mean_ms,
             spread_ms: overall.spread_ms,
             within_25ms: overall.within_25ms,
             verdict: TimingVerdict::judge(&overall, &downbeats, &offbeats),
             downbeats,
             offbeats,
-            player_swing_ratio: median(&pairs).filter(|_| pairs.len() >= 2),
-            eighth_pairs: pairs.len(),
-            band_swing_ratio: grid.swing_ratio,
+            swing: Swing {
+                player: median(&pairs).filter(|_| pairs.len() >= 2),
+                ride: grid.swing_ratio,
+                pairs: pairs.len(),
+            },
             notes,
         }
     }
 }
 
 /// Long:short ratios of consecutive onsets that make an eighth pair: the first near a
-/// beat, the second in the off-beat window after that beat. Measured in frames, so a
-/// tempo map keeps it right.
+/// beat, the second in the off-beat window after that beat. The short eighth ends where
+/// the next note starts if that is near the next beat; otherwise on the next beat moved
+/// as far as the first note was from its own, so a player steadily late or early swings
+/// as they play. Measured in frames, so a tempo map keeps it right.
 fn eighth_pair_ratios(sorted_frames: &[u64], grid: &BeatGrid) -> Vec<f64> {
-    sorted_frames
-        .windows(2)
-        .filter_map(|pair| {
-            let (first, second) = (pair[0], pair[1]);
+    (0..sorted_frames.len().saturating_sub(1))
+        .filter_map(|i| {
+            let (first, second) = (sorted_frames[i], sorted_frames[i + 1]);
             let beat = grid.beat_at_frame(first).round();
             let after = grid.beat_at_frame(second) - beat;
             let near_beat = (grid.beat_at_frame(first) - beat).abs() <= PAIR_ON_BEAT;
@@ -303,8 +259,15 @@ fn eighth_pair_ratios(sorted_frames: &[u64], grid: &BeatGrid) -> Vec<f64> {
             if !near_beat || !(lo..=hi).contains(&after) {
                 return None;
             }
+            let next_beat = sorted_frames
+                .get(i + 2)
+                .filter(|&&next| (grid.beat_at_frame(next) - (beat + 1.0)).abs() <= PAIR_ON_BEAT)
+                .map_or_else(
+                    || grid.frame_of_beat(beat + 1.0) + first as f64 - grid.frame_of_beat(beat),
+                    |&next| next as f64,
+                );
             let long = second as f64 - first as f64;
-            let short = grid.frame_of_beat(beat + 1.0) - second as f64;
+            let short = next_beat - second as f64;
             (long > 0.0 && short > 0.0).then(|| long / short)
         })
         .collect()
@@ -324,18 +287,33 @@ fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+impl TimingReport {
+    /// The player's figures without the ride's: `+12 ms (dragging) ±18 · swing 1.9:1`.
+    pub fn figures(&self) -> impl fmt::Display + '_ {
+        Figures(self)
+    }
+}
+
+struct Figures<'a>(&'a TimingReport);
+
+impl fmt::Display for Figures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.0;
+        // Rounded to integers first so that -0.4 shows as "+0", not "-0".
+        let mean = report.mean_ms.round() as i64;
+        let spread = report.spread_ms.round() as i64;
+        write!(f, "{mean:+} ms ({}) ±{spread} · swing ", report.verdict)?;
+        match report.swing.player {
+            Some(ratio) => write!(f, "{ratio:.1}:1"),
+            None => f.write_str("–"),
+        }
+    }
+}
+
 /// One console line: `time +12 ms (dragging) ±18 · swing 1.9:1 (ride 2.5:1)`.
 impl fmt::Display for TimingReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Rounded to integers first so that -0.4 shows as "+0", not "-0".
-        let mean = self.mean_offset_ms.round() as i64;
-        let spread = self.spread_ms.round() as i64;
-        write!(f, "time {mean:+} ms ({}) ±{spread} · swing ", self.verdict)?;
-        match self.player_swing_ratio {
-            Some(ratio) => write!(f, "{ratio:.1}:1")?,
-            None => f.write_str("–")?,
-        }
-        write!(f, " (ride {:.1}:1)", self.band_swing_ratio)
+        write!(f, "time {} (ride {:.1}:1)", self.figures(), self.swing.ride)
     }
 }
 
@@ -347,7 +325,7 @@ mod tests {
     const START: u64 = 48_000;
 
     fn grid(bpm: f32, swing: f32) -> BeatGrid {
-        BeatGrid::new(RATE, bpm, START, 4, swing)
+        BeatGrid::constant(RATE, bpm, START, swing)
     }
 
     /// The frame of a position as the engine places it (`BarContext::time`): `beat`
@@ -363,7 +341,7 @@ mod tests {
             long + (frac - 0.5) * 2.0 * (1.0 - long)
         };
         let t = START as f64
-            + (whole + swung) as f64 * g.samples_per_beat()
+            + (whole + swung) as f64 * g.samples_per_beat_at(0.0)
             + offset_ms as f64 * 0.001 * RATE as f64;
         t.max(0.0).round() as u64
     }
@@ -385,7 +363,7 @@ mod tests {
         let g = grid(150.0, 2.0);
         let report = TimingReport::measure(&eighths(&g, 4, 20.0, 20.0), &g);
         assert_eq!(report.count, 32);
-        assert!((report.mean_offset_ms - 20.0).abs() <= 3.0, "{report}");
+        assert!((report.mean_ms - 20.0).abs() <= 3.0, "{report}");
         assert!(report.spread_ms <= 3.0, "{report}");
         assert_eq!((report.downbeats.count, report.offbeats.count), (16, 16));
         assert_eq!(report.verdict, TimingVerdict::Dragging);
@@ -395,7 +373,7 @@ mod tests {
     fn early_swung_eighths_read_rushing() {
         let g = grid(150.0, 2.0);
         let report = TimingReport::measure(&eighths(&g, 4, -15.0, -15.0), &g);
-        assert!((report.mean_offset_ms + 15.0).abs() <= 3.0, "{report}");
+        assert!((report.mean_ms + 15.0).abs() <= 3.0, "{report}");
         assert!(report.spread_ms <= 3.0, "{report}");
         assert_eq!(report.verdict, TimingVerdict::Rushing);
     }
@@ -404,28 +382,28 @@ mod tests {
     fn the_player_swing_ratio_is_measured_from_eighth_pairs() {
         let g = grid(150.0, 2.0);
         let report = TimingReport::measure(&eighths(&g, 2, 0.0, 0.0), &g);
-        let ratio = report.player_swing_ratio.expect("measured");
+        let ratio = report.swing.player.expect("measured");
         assert!((ratio - 2.0).abs() <= 0.2, "{report}");
-        assert_eq!(report.eighth_pairs, 8);
+        assert_eq!(report.swing.pairs, 8);
 
         // Straight eighths played over a swinging band.
         let straight = grid(150.0, 1.0);
         let frames = eighths(&straight, 2, 0.0, 0.0);
         let report = TimingReport::measure(&frames, &g);
-        let ratio = report.player_swing_ratio.expect("measured");
+        let ratio = report.swing.player.expect("measured");
         assert!((ratio - 1.0).abs() <= 0.1, "{report}");
 
         // A single pair is not enough to say.
         let report = TimingReport::measure(&frames[..2], &g);
-        assert_eq!((report.eighth_pairs, report.player_swing_ratio), (1, None));
+        assert_eq!((report.swing.pairs, report.swing.player), (1, None));
     }
 
     #[test]
     fn late_downbeats_over_exact_offbeats_read_laid_back() {
         let g = grid(150.0, 2.0);
         let report = TimingReport::measure(&eighths(&g, 4, 30.0, 0.0), &g);
-        assert!((report.downbeats.mean_offset_ms - 30.0).abs() <= 1.0);
-        assert!(report.offbeats.mean_offset_ms.abs() <= 1.0);
+        assert!((report.downbeats.mean_ms - 30.0).abs() <= 1.0);
+        assert!(report.offbeats.mean_ms.abs() <= 1.0);
         assert_eq!(report.verdict, TimingVerdict::LaidBack, "{report}");
         // The same lag on every note is dragging.
         let report = TimingReport::measure(&eighths(&g, 4, 30.0, 30.0), &g);
@@ -452,8 +430,8 @@ mod tests {
         assert!((report.within_25ms - 0.6).abs() < 1e-9);
         assert!((report.downbeats.within_25ms - 2.0 / 3.0).abs() < 1e-9);
         assert!((report.offbeats.within_25ms - 0.5).abs() < 1e-9);
-        assert!((report.downbeats.mean_offset_ms - 20.0 / 3.0).abs() < 0.1);
-        assert!((report.offbeats.mean_offset_ms - 3.0).abs() < 0.1);
+        assert!((report.downbeats.mean_ms - 20.0 / 3.0).abs() < 0.1);
+        assert!((report.offbeats.mean_ms - 3.0).abs() < 0.1);
         assert_eq!(report.notes[1].placement, GridPlacement::Offbeat);
     }
 
@@ -462,26 +440,31 @@ mod tests {
         let report = TimingReport {
             notes: Vec::new(),
             count: 12,
-            mean_offset_ms: 12.4,
+            mean_ms: 12.4,
             spread_ms: 17.6,
             within_25ms: 0.5,
             downbeats: ClassTiming::default(),
             offbeats: ClassTiming::default(),
             verdict: TimingVerdict::Dragging,
-            player_swing_ratio: Some(1.94),
-            eighth_pairs: 4,
-            band_swing_ratio: 2.5,
+            swing: Swing {
+                player: Some(1.94),
+                ride: 2.5,
+                pairs: 4,
+            },
         };
         assert_eq!(
             report.to_string(),
             "time +12 ms (dragging) ±18 · swing 1.9:1 (ride 2.5:1)"
         );
         let report = TimingReport {
-            mean_offset_ms: -0.4,
+            mean_ms: -0.4,
             spread_ms: 3.2,
             verdict: TimingVerdict::LaidBack,
-            player_swing_ratio: None,
-            band_swing_ratio: 1.0,
+            swing: Swing {
+                player: None,
+                ride: 1.0,
+                pairs: 0,
+            },
             ..report
         };
         assert_eq!(
@@ -496,14 +479,18 @@ mod tests {
         let report = TimingReport::measure(&[], &g);
         assert_eq!(report.count, 0);
         assert_eq!(report.verdict, TimingVerdict::OnTime);
-        assert_eq!(report.player_swing_ratio, None);
+        assert_eq!(report.swing.player, None);
         let json = serde_json::to_value(&report).expect("serialisable");
         assert_eq!(json["count"], 0);
-        assert_eq!(json["mean_offset_ms"], 0.0);
+        assert_eq!(json["mean_ms"], 0.0);
         assert_eq!(json["downbeats"]["spread_ms"], 0.0);
         assert_eq!(json["offbeats"]["within_25ms"], 0.0);
         assert_eq!(json["verdict"], "on_time");
-        assert!(json["player_swing_ratio"].is_null());
+        assert!(json["swing"]["player"].is_null());
+        assert_eq!(json["swing"]["ride"], 2.0);
+        assert!(json.get("notes").is_none(), "{json}");
+        let back: TimingReport = serde_json::from_value(json).expect("reads back");
+        assert_eq!(back, report);
         assert_eq!(
             report.to_string(),
             "time +0 ms (on time) ±0 · swing – (ride 2.0:1)"

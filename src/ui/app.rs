@@ -197,6 +197,8 @@ fn refresh(session: &mut Session, midi: Option<&MidiInputs>, state: &mut Console
         });
     }
     session.take_telemetry(|t| state.feed(t));
+    session.take_journal(|entry| state.record(entry));
+    state.judge();
     let dropped = state
         .telemetry
         .map_or(0, |t| t.dropped_input + t.dropped_events)

@@ -2,9 +2,10 @@
 //! engine, so a recorded telemetry stream replays to the same screens.
 
 use crate::band::{Arrangement, ChordSlot};
+use crate::engine::journal::JournalEntry;
 use crate::engine::{Telemetry, Transport};
 use crate::live::DriverSummary;
-use crate::practice::PhraseTracker;
+use crate::practice::{PhraseTracker, PracticeLog, PracticeReport};
 use crate::theory::{Key, Notation, PitchClass, SpelledPitch};
 
 /// How meters fall between frames: about 20 dB a second at 30 frames a second.
@@ -85,6 +86,17 @@ pub struct ConsoleState {
     pub transposition: i32,
     pub telemetry: Option<Telemetry>,
     pub phrases: PhraseTracker,
+    /// The player's notes and the bars since the preset or key was chosen (the running
+    /// take), from the engine's journal.
+    pub practice: PracticeLog,
+    /// The practice report of the running take and of the last phrase, as of the last
+    /// [`ConsoleState::judge`].
+    pub take_report: Option<PracticeReport>,
+    pub phrase_report: Option<PracticeReport>,
+    /// Whether the log changed since the take was last judged.
+    practice_changed: bool,
+    /// Phrases finished when the last phrase was judged.
+    phrases_judged: u64,
     pub engine: EngineInfo,
     pub look: Look,
     pub help: bool,
@@ -116,6 +128,11 @@ impl ConsoleState {
             transposition: 0,
             telemetry: None,
             phrases: PhraseTracker::new(),
+            practice: PracticeLog::new(),
+            take_report: None,
+            phrase_report: None,
+            practice_changed: false,
+            phrases_judged: 0,
             engine: EngineInfo::default(),
             look,
             help: false,
@@ -131,6 +148,38 @@ impl ConsoleState {
         self.cue = cue;
         self.key = key;
         self.phrases.reset();
+        self.practice.clear();
+        self.take_report = None;
+        self.phrase_report = None;
+        self.phrases_judged = 0;
+    }
+
+    /// One entry of the engine's journal, in the order the engine wrote them.
+    pub fn record(&mut self, entry: &JournalEntry) {
+        self.practice_changed |= self.practice.record(entry);
+    }
+
+    /// Judge the running take if it changed, and the last phrase once it ends: the same
+    /// analysis as `render --report`, on the notes and bars the journal gave.
+    pub fn judge(&mut self) {
+        let Some(t) = self.telemetry else {
+            return;
+        };
+        let rate = f64::from(t.sample_rate);
+        let now = self.practice.log_frame(t.frame);
+        if self.practice_changed {
+            self.practice_changed = false;
+            self.take_report = Some(self.practice.report(&self.arrangement, rate, now));
+        }
+        if self.phrases.finished() != self.phrases_judged {
+            self.phrases_judged = self.phrases.finished();
+            self.phrase_report = self.phrases.last().map(|phrase| {
+                let span = self.practice.log_frame(phrase.start_frame)
+                    ..=self.practice.log_frame(phrase.end_frame);
+                self.practice
+                    .report_between(span, &self.arrangement, rate, now)
+            });
+        }
     }
 
     /// One telemetry snapshot, in the order the engine produced them.

@@ -55,7 +55,7 @@ pub fn draw(state: &ConsoleState, area: Rect, buf: &mut Buffer) {
         (Section::Chords, chord_rows),
         (Section::Keys, 1),
         (Section::Keyboard, 4),
-        (Section::Phrase, 3),
+        (Section::Phrase, 5),
         (Section::Band, 2),
         (Section::Engine, 3),
     ];

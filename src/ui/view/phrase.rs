@@ -1,8 +1,10 @@
 //! The last phrase judged (its notes, the share inside the mode, where it landed, the
-//! space before it) and the one being played.
+//! space before it, its time and feel), the running take's time and feel, and the
+//! phrase being played.
 
 use super::role_name;
-use super::theme::{Theme, glyphs};
+use super::theme::{Glyphs, Theme, glyphs};
+use crate::practice::TimingReport;
 use crate::theory::NoteRole;
 use crate::ui::state::ConsoleState;
 use ratatui::buffer::Buffer;
@@ -70,6 +72,33 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
             theme.label(),
         ))),
     }
+    let g = glyphs(n);
+    // The phrase's time and feel: `time +12 ms (dragging) ±18 · swing 1.9:1 (ride 2.5:1)`.
+    if let Some(report) = state.phrase_report.as_ref().filter(|r| r.time.count > 0) {
+        lines.push(Line::from(vec![
+            Span::styled("time ", theme.label()),
+            Span::styled(time_figures(&report.time, &g), theme.title()),
+            Span::styled(
+                format!(" (ride {:.1}:1)", report.time.swing.ride),
+                theme.label(),
+            ),
+        ]));
+    }
+    // The running take's, with its share in the mode.
+    if let Some(report) = state.take_report.as_ref().filter(|r| r.time.count > 0) {
+        lines.push(Line::from(vec![
+            Span::styled("take ", theme.label()),
+            Span::styled(time_figures(&report.time, &g), theme.title()),
+            Span::styled(
+                format!(
+                    " {} {:.0}% in the mode",
+                    g.dot,
+                    report.notes.in_mode.share * 100.0
+                ),
+                theme.label(),
+            ),
+        ]));
+    }
     let current = state.phrases.current();
     if !current.is_empty() {
         let mut spans = vec![Span::styled("playing      ", theme.label())];
@@ -77,4 +106,20 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         lines.push(Line::from(spans));
     }
     Paragraph::new(lines).render(area, buf);
+}
+
+/// `+12 ms (dragging) ±18 · swing 1.9:1`, in the console's glyphs: the figures of
+/// [`TimingReport`]'s own line without the ride's.
+fn time_figures(time: &TimingReport, g: &Glyphs) -> String {
+    // Rounded to integers first so that -0.4 shows as "+0", not "-0".
+    let mean = time.mean_ms.round() as i64;
+    let spread = time.spread_ms.round() as i64;
+    let swing = time
+        .swing
+        .player
+        .map_or_else(|| g.none.to_string(), |ratio| format!("{ratio:.1}:1"));
+    format!(
+        "{mean:+} ms ({}) {}{spread} {} swing {swing}",
+        time.verdict, g.plus_minus, g.dot
+    )
 }

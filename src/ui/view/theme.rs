@@ -89,6 +89,9 @@ pub(super) struct Glyphs {
     pub(super) not_in_mode: &'static str,
     pub(super) outside_held: &'static str,
     pub(super) dot: &'static str,
+    pub(super) plus_minus: &'static str,
+    /// Where a figure cannot be given.
+    pub(super) none: &'static str,
     pub(super) border: ratatui::symbols::border::Set<'static>,
 }
 
@@ -124,6 +127,8 @@ pub(super) fn glyphs(notation: Notation) -> Glyphs {
             not_in_mode: "·",
             outside_held: "×",
             dot: "·",
+            plus_minus: "±",
+            none: "–",
             border: ratatui::symbols::border::PLAIN,
         },
         Notation::Ascii => Glyphs {
@@ -136,6 +141,8 @@ pub(super) fn glyphs(notation: Notation) -> Glyphs {
             not_in_mode: ".",
             outside_held: "x",
             dot: "-",
+            plus_minus: "+/-",
+            none: "n/a",
             border: ASCII_BORDER,
         },
     }
