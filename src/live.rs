@@ -72,6 +72,8 @@ pub struct SessionSettings {
     pub connect: bool,
     /// Where takes are recorded (a folder per take); `None` records nothing.
     pub takes_dir: Option<std::path::PathBuf>,
+    /// The practice history each take adds a line to; `None` adds none.
+    pub history: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -342,6 +344,7 @@ fn take_setup(
     dir: &std::path::Path,
     settings: &SessionSettings,
     performance: &Performance,
+    session: &str,
 ) -> TakeSetup {
     let started = chrono::Local::now();
     let preset = performance.preset();
@@ -361,6 +364,8 @@ fn take_setup(
         lead: performance.lead(),
         arrangement: performance.arrangement().clone(),
         started,
+        session: session.to_string(),
+        history: settings.history.clone(),
     }
 }
 
@@ -394,6 +399,8 @@ pub struct Session {
     notices: VecDeque<Notice>,
     /// Journal entries lost by engines already gone.
     earlier_journal_lost: u64,
+    /// When the session began (RFC 3339): the history groups its takes by it.
+    session_started: String,
 }
 
 impl Session {
@@ -406,10 +413,11 @@ impl Session {
         audio_panic::install_hook();
         let live_input = Arc::new(LiveInput::new());
         let mut notices = VecDeque::new();
+        let session_started = chrono::Local::now().to_rfc3339();
         // The first take's folder is made before the music starts, so a disk that cannot
         // take it is said at once; the music plays either way.
         let recorder = settings.takes_dir.as_deref().and_then(|dir| {
-            match TakeRecorder::start(take_setup(dir, &settings, &performance)) {
+            match TakeRecorder::start(take_setup(dir, &settings, &performance, &session_started)) {
                 Ok(recorder) => Some(recorder),
                 Err(e) => {
                     notices.push_back(Notice::Recording(format!("not recording: {e}")));
@@ -439,6 +447,7 @@ impl Session {
             takes: Vec::new(),
             notices,
             earlier_journal_lost: 0,
+            session_started,
         };
         session.record_new_engine();
         Ok(session)
@@ -542,6 +551,7 @@ impl Session {
                     .unwrap_or(std::path::Path::new(".")),
                 &self.settings,
                 &self.performance,
+                &self.session_started,
             );
             if let Err(e) = recorder.next_take(setup) {
                 self.notices.push_back(Notice::Recording(format!(

@@ -41,6 +41,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the recorded takes, oldest first: when, preset, key, tempo, length, notes,
+    /// and how the time went.
+    Takes {
+        /// Print JSON instead of a listing.
+        #[arg(long)]
+        json: bool,
+        /// The folder the takes are in (default: as `play` records them).
+        #[arg(long, value_name = "DIR", value_parser = commands::non_blank)]
+        takes_dir: Option<String>,
+    },
+    /// The practice history, per preset: sessions, minutes played, the best tempo played
+    /// steadily, and how the time and note-choice figures moved.
+    History {
+        /// Only this preset (its name, as `ascenseur presets` lists it).
+        preset: Option<String>,
+        /// Print JSON instead of a listing.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a preset file (exit code 2 if it is invalid).
     Check {
         /// The preset file (TOML).
@@ -155,8 +174,20 @@ impl BandArgs {
 #[derive(clap::Args, Debug)]
 struct RenderArgs {
     /// Preset name (see `ascenseur presets`) or path to a preset file.
-    #[arg(value_parser = commands::preset_arg)]
-    preset: preset::Preset,
+    #[arg(value_parser = commands::preset_arg, required_unless_present = "take")]
+    preset: Option<preset::Preset>,
+    /// Render a recorded take again (a folder `ascenseur takes` lists): its preset, key,
+    /// tempo, seed and lead voice, and its player part from bar 1 of the form. --key,
+    /// --tempo and --lead change them; --seed is the take's.
+    #[arg(long, value_name = "DIR", value_parser = take_arg, conflicts_with_all = ["preset", "input"])]
+    take: Option<ascenseur::take::FoundTake>,
+    /// The lead voice the player part plays through (default: the preset's).
+    #[arg(long, value_name = "VOICE", value_parser = lead_arg)]
+    lead: Option<preset::LeadInstrument>,
+    /// Also write the band (and the --input player part) as a multi-track Standard MIDI
+    /// File: a named track per player, drums on channel 10, the tempo map of the render.
+    #[arg(long, value_name = "FILE", value_parser = output_file_arg)]
+    midi_out: Option<PathBuf>,
     /// Output WAV file.
     #[arg(short, long)]
     output: PathBuf,
@@ -206,6 +237,24 @@ fn midi_file_arg(text: &str) -> Result<PathBuf, String> {
     render::midi_file::read(&path, render::RENDER_RATE as f32)
         .map(|_| path)
         .map_err(|error| error.to_string())
+}
+
+/// `--lead`: one of the lead voices, by name.
+fn lead_arg(text: &str) -> Result<preset::LeadInstrument, String> {
+    preset::LeadInstrument::parse(text).map_err(|error| error.to_string())
+}
+
+/// `--take`: a take's folder with a `take.json` that reads and a `player.mid`.
+fn take_arg(text: &str) -> Result<ascenseur::take::FoundTake, String> {
+    ascenseur::take::FoundTake::open(std::path::Path::new(text))
+}
+
+/// `--midi-out`: a file to write in a directory that exists.
+fn output_file_arg(text: &str) -> Result<PathBuf, String> {
+    if text == "-" {
+        return Err("give a file name, such as band.mid".into());
+    }
+    report_path_arg(text)
 }
 
 /// `--report`: a file to write in a directory that exists, or `-` for standard output.
@@ -280,6 +329,8 @@ fn main() -> ExitCode {
         Command::Presets => presets_command(),
         Command::Devices { json } => devices_command(json),
         Command::Check { file } => check_command(&file),
+        Command::Takes { json, takes_dir } => takes_command(json, takes_dir),
+        Command::History { preset, json } => history_command(preset, json),
         Command::Bench(bench) => commands::bench::run(bench),
     };
     match result {
@@ -330,16 +381,30 @@ fn midi_flag_error(
 }
 
 fn render_command(args: RenderArgs) -> anyhow::Result<()> {
-    let preset = args.preset;
-    let options = RenderOptions {
+    let mut options = RenderOptions {
         bars: args.bars,
         seed: args.band.seed,
         tempo: args.band.tempo,
         key: args.band.key,
         block: args.block,
         mute: args.band.muted(),
-        input: args.input,
+        input: args.input.clone(),
+        input_from_s: 0.0,
+        lead: args.lead,
     };
+    let preset = match (&args.take, args.preset) {
+        (Some(take), _) => {
+            take.render_options(&mut options)
+                .map_err(|error| commands::BadValue {
+                    flag: "--take <DIR>",
+                    value: take.folder.display().to_string(),
+                    reason: error.why,
+                })?
+        }
+        (None, Some(preset)) => preset,
+        (None, None) => unreachable!("clap requires a preset or --take"),
+    };
+    let mut journal = Vec::new();
     // The player's notes and the bars, for the report.
     let mut log = ascenseur::practice::PracticeLog::new();
     let bar = indicatif::ProgressBar::new(0);
@@ -363,9 +428,27 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
             if args.report.is_some() {
                 log.record(&entry);
             }
+            if args.midi_out.is_some() {
+                journal.push(entry);
+            }
         },
     )
     .with_context(|| format!("rendering '{}'", preset.name))?;
+    if let Some(path) = &args.midi_out {
+        let lead = options.lead.unwrap_or(summary.arrangement.lead);
+        let file = ascenseur::take::smf::journal_file(
+            &summary.arrangement,
+            summary.sample_rate as f32,
+            lead,
+            &journal,
+        );
+        file.save(path).map_err(|error| commands::BadValue {
+            flag: "--midi-out <FILE>",
+            value: path.display().to_string(),
+            reason: format!("cannot write it: {error}"),
+        })?;
+        eprintln!("wrote {}", path.display());
+    }
     bar.finish_and_clear();
     let seconds = summary.frames as f64 / summary.sample_rate as f64;
     let bars = summary.bar_starts.len();
@@ -389,6 +472,101 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         let notes = report.notes.count;
         let plural = if notes == 1 { "" } else { "s" };
         eprintln!("{} · {notes} note{plural} judged", report.time);
+    }
+    Ok(())
+}
+
+fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
+    let dir = match takes_dir {
+        Some(dir) => PathBuf::from(dir),
+        None => ascenseur::take::default_takes_dir()
+            .context("no data directory: set XDG_DATA_HOME or HOME, or give --takes-dir")?,
+    };
+    let listing = ascenseur::take::list_takes(&dir)
+        .with_context(|| format!("reading the takes in '{}'", dir.display()))?;
+    for (folder, why) in &listing.unreadable {
+        eprintln!("skipped {}: {why}", folder.display());
+    }
+    if json {
+        /// A take as listed: its folder, then its `take.json`.
+        #[derive(serde::Serialize)]
+        struct Listed<'a> {
+            folder: String,
+            #[serde(flatten)]
+            info: &'a ascenseur::take::TakeInfo,
+        }
+        let takes: Vec<Listed> = listing
+            .takes
+            .iter()
+            .map(|take| Listed {
+                folder: take.folder.display().to_string(),
+                info: &take.info,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&takes)?);
+        return Ok(());
+    }
+    if listing.takes.is_empty() {
+        eprintln!(
+            "no takes in {} yet: `ascenseur play` records them",
+            dir.display()
+        );
+        return Ok(());
+    }
+    for take in &listing.takes {
+        let info = &take.info;
+        let tempos: Vec<String> = info.tempos.iter().map(|t| format!("{t:.0}")).collect();
+        let started = info
+            .started
+            .get(..16)
+            .unwrap_or(&info.started)
+            .replace('T', " ");
+        println!(
+            "{started}  {:<34} {:<10} {:>11} BPM  {:>6.1} s  {:>4} notes  {}",
+            info.title,
+            info.key,
+            tempos.join("→"),
+            info.duration_s,
+            info.notes_played,
+            if info.summary.time.count > 0 {
+                info.summary.time.to_string()
+            } else {
+                String::from("-")
+            }
+        );
+        println!("    {}", take.folder.display());
+    }
+    Ok(())
+}
+
+fn history_command(preset: Option<String>, json: bool) -> anyhow::Result<()> {
+    use ascenseur::take::history;
+    let path = history::default_path().context("no data directory: set XDG_DATA_HOME or HOME")?;
+    let read = history::History::read(&path)
+        .with_context(|| format!("reading the history '{}'", path.display()))?;
+    for (line, why) in &read.skipped {
+        eprintln!(
+            "{}:{line}: skipped a line that does not read: {why}",
+            path.display()
+        );
+    }
+    let presets = read.by_preset(preset.as_deref());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&presets)?);
+        return Ok(());
+    }
+    if presets.is_empty() {
+        match preset {
+            Some(name) => eprintln!("no takes of '{name}' in {} yet", path.display()),
+            None => eprintln!(
+                "no takes in {} yet: `ascenseur play` records them",
+                path.display()
+            ),
+        }
+        return Ok(());
+    }
+    for summary in presets {
+        println!("{summary}");
     }
     Ok(())
 }
@@ -499,6 +677,9 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         host,
         client_name: args.client_name,
         connect: !args.no_connect,
+        history: takes_dir
+            .as_ref()
+            .and_then(|_| ascenseur::take::history::default_path()),
         takes_dir,
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -6,7 +6,7 @@ pub mod midi_file;
 use crate::band::{Arrangement, ArrangementError, BarLine, Player, arrangement_for};
 use crate::engine::journal::JournalEntry;
 use crate::engine::{Engine, EngineConfig, STEMS};
-use crate::preset::{Preset, PresetError};
+use crate::preset::{LeadInstrument, Preset, PresetError};
 use crate::theory::Key;
 use std::path::{Path, PathBuf};
 
@@ -56,6 +56,11 @@ pub struct RenderOptions {
     pub mute: Vec<Player>,
     /// A Standard MIDI File played through the lead voice.
     pub input: Option<PathBuf>,
+    /// Where in `input` (seconds) the render begins: earlier events are left out. A
+    /// take's player part starts with its count-in; the form starts later.
+    pub input_from_s: f64,
+    /// The lead voice; `None` is the preset's.
+    pub lead: Option<LeadInstrument>,
 }
 
 impl Default for RenderOptions {
@@ -68,6 +73,8 @@ impl Default for RenderOptions {
             block: 256,
             mute: Vec::new(),
             input: None,
+            input_from_s: 0.0,
+            lead: None,
         }
     }
 }
@@ -146,7 +153,13 @@ pub fn render_blocks(
     let arrangement = arrangement_for(preset, options.tempo, options.key)?;
     let sample_rate = RENDER_RATE as f32;
     let phrase = match &options.input {
-        Some(path) => midi_file::read(path, sample_rate)?,
+        Some(path) => {
+            let from = (options.input_from_s.max(0.0) * f64::from(sample_rate)).round() as u64;
+            let mut phrase = midi_file::read(path, sample_rate)?;
+            phrase.retain(|e| e.frame >= from);
+            phrase.iter_mut().for_each(|e| e.frame -= from);
+            phrase
+        }
         None => Vec::new(),
     };
     let samples_per_bar =
@@ -160,6 +173,7 @@ pub fn render_blocks(
         sample_rate,
         seed: options.seed,
         mute: Player::mask(&options.mute),
+        lead: options.lead,
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());

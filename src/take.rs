@@ -10,6 +10,7 @@
 //! `take.json` are written when the take ends (quit, Ctrl-C, SIGTERM, a preset change, an
 //! error).
 
+pub mod history;
 pub mod info;
 pub mod recorder;
 pub mod smf;

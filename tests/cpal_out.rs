@@ -170,6 +170,7 @@ fn a_session_on_a_device_resumes_where_it_was_when_the_device_returns() {
     let preset = ascenseur::preset::find("generique").unwrap();
     let settings = SessionSettings {
         takes_dir: None,
+        history: None,
         seed: 1957,
         host: AudioHost::Device(OutputOptions {
             host: Some("jack".into()),

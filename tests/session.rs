@@ -25,6 +25,7 @@ fn stem(name: &str) -> usize {
 fn start(device: &ManualDevice, preset: &str) -> Session {
     let settings = SessionSettings {
         takes_dir: None,
+        history: None,
         seed: SEED,
         host: AudioHost::Manual(device.clone()),
         client_name: "unused".into(),

@@ -432,6 +432,7 @@ fn midi_latency_command(
                 client_name: "ascenseur_bench".into(),
                 connect: false,
                 takes_dir: None,
+                history: None,
             };
             Some(ascenseur::live::start_jack(&settings, &performance)?)
         }

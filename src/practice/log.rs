@@ -96,7 +96,12 @@ impl PracticeLog {
                 self.bars.push(line);
                 true
             }
-            JournalEntry::Band { .. } => {
+            // The analysis is on the engine's clock, which a missed cycle or a mix left
+            // out of a take does not move; a new arrangement is the console's to follow.
+            JournalEntry::Band { .. }
+            | JournalEntry::MixGap { .. }
+            | JournalEntry::Missed { .. }
+            | JournalEntry::Loaded { .. } => {
                 self.clock = self.clock.max(frame);
                 false
             }

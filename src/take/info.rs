@@ -1,6 +1,7 @@
 //! `take.json`: what a take was (preset, key, tempi, seed, device, length, notes) and
 //! what it was like.
 
+use crate::practice::PracticeReport;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,8 @@ pub struct TakeInfo {
     pub notes_played: u64,
     /// The first bar of the form the player played in (1-based), if they played.
     pub first_bar: Option<u64>,
+    /// Where bar 1 of the form begins in the take (after a count-in), in seconds.
+    pub form_start_s: Option<f64>,
     /// Frames of silence in `mix.wav` where nothing was recorded: the disk fell behind, or
     /// the machine missed audio cycles (the notes after such a gap keep their real time).
     pub mix_frames_left_out: u64,
@@ -39,6 +42,9 @@ pub struct TakeInfo {
     pub xruns: u64,
     /// Why recording stopped early, if it did; the files hold what was written before.
     pub error: Option<String>,
+    /// Time and feel, note choice and space over the whole take (the report of
+    /// `render --report`, fields as the README lists them).
+    pub summary: PracticeReport,
 }
 
 /// A take found on disk: its folder and what its `take.json` says.
@@ -46,6 +52,70 @@ pub struct TakeInfo {
 pub struct FoundTake {
     pub folder: PathBuf,
     pub info: TakeInfo,
+}
+
+impl FoundTake {
+    /// A take's folder, for rendering it again: its `take.json` must read and its
+    /// `player.mid` be there. The error says which file and why.
+    pub fn open(folder: &Path) -> Result<FoundTake, String> {
+        let json = folder.join(super::TAKE_JSON);
+        let text = std::fs::read_to_string(&json)
+            .map_err(|e| format!("cannot read '{}': {e}", json.display()))?;
+        let info: TakeInfo = serde_json::from_str(&text)
+            .map_err(|e| format!("'{}' is not a take's description: {e}", json.display()))?;
+        let player = folder.join(super::PLAYER_MIDI);
+        if !player.is_file() {
+            return Err(format!("there is no '{}'", player.display()));
+        }
+        Ok(FoundTake {
+            folder: folder.to_path_buf(),
+            info,
+        })
+    }
+
+    /// Fill `options` to render this take again (what the caller left unset: key, tempo,
+    /// lead; the seed is always the take's) and give its preset.
+    pub fn render_options(
+        &self,
+        options: &mut crate::render::RenderOptions,
+    ) -> Result<crate::preset::Preset, TakeRenderError> {
+        let info = &self.info;
+        let preset = crate::preset::find(&info.preset).map_err(|e| TakeRenderError {
+            take: self.folder.clone(),
+            why: e.to_string(),
+        })?;
+        let bad = |why: String| TakeRenderError {
+            take: self.folder.clone(),
+            why,
+        };
+        if options.key.is_none() {
+            options.key = Some(
+                crate::theory::Key::parse(&info.key)
+                    .map_err(|e| bad(format!("its key '{}': {e}", info.key)))?,
+            );
+        }
+        if options.tempo.is_none() {
+            options.tempo = info.tempos.first().copied();
+        }
+        if options.lead.is_none() {
+            options.lead = Some(
+                crate::preset::LeadInstrument::parse(&info.lead)
+                    .map_err(|e| bad(format!("its lead voice '{}': {e}", info.lead)))?,
+            );
+        }
+        options.seed = info.seed;
+        options.input = Some(self.folder.join(super::PLAYER_MIDI));
+        options.input_from_s = info.form_start_s.unwrap_or(0.0);
+        Ok(preset)
+    }
+}
+
+/// A take that cannot be rendered again, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render the take '{take}': {why}")]
+pub struct TakeRenderError {
+    pub take: PathBuf,
+    pub why: String,
 }
 
 /// What a takes folder holds.

@@ -1,12 +1,14 @@
 //! The session's recorder: one writer thread that turns the engine's journal and mix into
 //! takes, one after another (a new take begins where a new preset or key took over).
 
+use super::history::{self, HistoryEntry};
 use super::info::TakeInfo;
 use super::smf::{SmfPlan, TempoMap, band_tracks, player_track};
 use super::{BAND_MIDI, MIX_WAV, PLAYER_MIDI, TAKE_JSON};
 use crate::band::{Arrangement, BarLine, Sound};
 use crate::engine::journal::JournalEntry;
 use crate::engine::{InputEvent, TimedInput};
+use crate::practice::{PracticeLog, PracticeReport};
 use crate::preset::LeadInstrument;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ringbuf::HeapCons;
@@ -56,6 +58,10 @@ pub struct TakeSetup {
     pub lead: LeadInstrument,
     pub arrangement: Arrangement,
     pub started: chrono::DateTime<chrono::Local>,
+    /// When the `play` session began (RFC 3339), for the history.
+    pub session: String,
+    /// The history file the take's line is added to, if any.
+    pub history: Option<PathBuf>,
 }
 
 impl TakeSetup {
@@ -482,6 +488,16 @@ impl Writer {
         let info = self
             .take
             .finish(&mine, sample_rate, journal_lost, &self.problems);
+        let setup = &self.take.setup;
+        if let Some(path) = &setup.history {
+            let entry = HistoryEntry::of(&setup.folder, &info, &setup.session);
+            if let Err(e) = history::append(path, &entry) {
+                let _ = self.problems.send(format!(
+                    "the take is saved, but not in the history '{}': {e}",
+                    path.display()
+                ));
+            }
+        }
         let _ = self.finished.send(FinishedTake {
             folder: self.take.setup.folder.clone(),
             info,
@@ -622,7 +638,7 @@ impl Take {
         bars.sort_by(|a, b| a.start.total_cmp(&b.start));
         band.sort_by_key(|(frame, _)| *frame);
         player.sort_by_key(|p| p.frame);
-        let arrangement = &self.setup.arrangement;
+        let arrangement = self.setup.arrangement.clone();
         let tempo_map = TempoMap::new(
             sample_rate as f32,
             arrangement.tempo,
@@ -648,7 +664,18 @@ impl Take {
                 self.fail(problems, format!("cannot write '{}': {e}", path.display()));
             }
         }
-        let info = self.info(&bars, &player, sample_rate, journal_lost);
+        let mut log = PracticeLog::new();
+        for input in &player {
+            log.record(&JournalEntry::Played(*input));
+        }
+        let summary = PracticeReport::measure(
+            log.notes(),
+            &bars,
+            &self.setup.arrangement,
+            f64::from(sample_rate),
+            self.written,
+        );
+        let info = self.info(&bars, &player, sample_rate, journal_lost, summary);
         let path = self.setup.folder.join(TAKE_JSON);
         let json = serde_json::to_string_pretty(&info).expect("a take's description serialises");
         if let Err(e) = std::fs::write(&path, json + "\n") {
@@ -663,6 +690,7 @@ impl Take {
         player: &[TimedInput],
         sample_rate: u32,
         journal_lost: u64,
+        summary: PracticeReport,
     ) -> TakeInfo {
         let mut tempos: Vec<f32> = Vec::new();
         for line in bars {
@@ -694,10 +722,12 @@ impl Take {
             duration_s: self.written as f64 / f64::from(sample_rate),
             notes_played: notes.len() as u64,
             first_bar,
+            form_start_s: bars.first().map(|l| l.start / f64::from(sample_rate)),
             mix_frames_left_out: self.left_out,
             journal_lost,
             xruns: self.xruns,
             error: self.error.clone(),
+            summary,
         }
     }
 }

@@ -405,6 +405,46 @@ pub fn player_track(
     track
 }
 
+/// What an engine journaled, as one file: the band's three tracks and, if the player
+/// played, their part (as `lead`), on the tempo map of its bar lines. `render --midi-out`.
+pub fn journal_file(
+    arrangement: &crate::band::Arrangement,
+    sample_rate: f32,
+    lead: LeadInstrument,
+    entries: &[crate::engine::journal::JournalEntry],
+) -> SmfPlan {
+    use crate::engine::journal::JournalEntry;
+    let mut bars = Vec::new();
+    let mut band = Vec::new();
+    let mut player = Vec::new();
+    for entry in entries {
+        match *entry {
+            JournalEntry::Bar(line) => bars.push(line),
+            JournalEntry::Band { frame, sound } => band.push((frame, sound)),
+            JournalEntry::Played(input) => player.push(input),
+            JournalEntry::MixGap { .. }
+            | JournalEntry::Missed { .. }
+            | JournalEntry::Loaded { .. } => {}
+        }
+    }
+    let tempo_map = TempoMap::new(
+        sample_rate,
+        arrangement.tempo,
+        arrangement.beats_per_bar,
+        &bars,
+    );
+    let mut tracks = band_tracks(&tempo_map, &band);
+    if !player.is_empty() {
+        tracks.push(player_track(&tempo_map, lead, &player));
+    }
+    SmfPlan {
+        title: arrangement.title.clone(),
+        beats_per_bar: arrangement.beats_per_bar,
+        tempo_map,
+        tracks,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
