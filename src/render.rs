@@ -3,7 +3,7 @@
 
 pub mod midi_file;
 
-use crate::band::{Arrangement, ArrangementError, BarLine, Player, arrangement_for};
+use crate::band::{Arrangement, ArrangementError, BarLine, Player, Trainer, arrangement_for};
 use crate::engine::journal::JournalEntry;
 use crate::engine::{Engine, EngineConfig, STEMS};
 use crate::preset::{Preset, PresetError};
@@ -31,6 +31,12 @@ pub enum RenderError {
     Bars(u32),
     #[error("unknown player '{0}' in --mute (known: bass, drums, piano)")]
     Mute(String),
+    #[error("bars {form_loop} are not all in the form of '{preset}' ({form_bars} bars)")]
+    Loop {
+        form_loop: crate::band::FormLoop,
+        preset: String,
+        form_bars: u32,
+    },
     #[error(transparent)]
     MidiFile(#[from] midi_file::MidiFileError),
     #[error("cannot write '{path}': {source}")]
@@ -56,6 +62,8 @@ pub struct RenderOptions {
     pub mute: Vec<Player>,
     /// A Standard MIDI File played through the lead voice.
     pub input: Option<PathBuf>,
+    /// Loop, tempo ramp and key cycle.
+    pub trainer: Trainer,
 }
 
 impl Default for RenderOptions {
@@ -68,6 +76,7 @@ impl Default for RenderOptions {
             block: 256,
             mute: Vec::new(),
             input: None,
+            trainer: Trainer::default(),
         }
     }
 }
@@ -144,6 +153,15 @@ pub fn render_blocks(
         return Err(RenderError::Bars(bars));
     }
     let arrangement = arrangement_for(preset, options.tempo, options.key)?;
+    if let Some(form_loop) = options.trainer.form_loop
+        && !form_loop.fits(arrangement.form_bars)
+    {
+        return Err(RenderError::Loop {
+            form_loop,
+            preset: preset.name.clone(),
+            form_bars: arrangement.form_bars,
+        });
+    }
     let sample_rate = RENDER_RATE as f32;
     let phrase = match &options.input {
         Some(path) => midi_file::read(path, sample_rate)?,
@@ -160,6 +178,7 @@ pub fn render_blocks(
         sample_rate,
         seed: options.seed,
         mute: Player::mask(&options.mute),
+        trainer: options.trainer,
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
