@@ -380,6 +380,100 @@ mod tests {
         );
     }
 
+    /// The telemetry of an engine playing form bar `form_bar` at `tempo`.
+    fn playing(form_bar: u32, tempo: f32) -> Telemetry {
+        let p = performance();
+        let (mut engine, mut controller) =
+            crate::engine::Engine::new(p.engine_config(48_000.0, 1, 0), p.arrangement().clone());
+        engine.process(&mut [0.0; 128]);
+        let mut t = controller.latest_telemetry().unwrap();
+        t.position.form_bar = form_bar;
+        t.position.tempo = tempo;
+        t
+    }
+
+    #[test]
+    fn the_loop_key_loops_the_section_heard_and_a_new_preset_drops_the_loop() {
+        let mut p = performance();
+        assert_eq!(p.preset().name, "generique", "the catalog's first");
+        p.heard(&playing(18, p.tempo()));
+        assert_eq!(
+            apply(&mut p, Intent::ToggleLoop),
+            ["SetLoop(Some(FormLoop { first: 16, last: 23 }))"]
+        );
+        assert_eq!(p.trainer().form_loop.unwrap().to_string(), "17-24");
+        assert_eq!(apply(&mut p, Intent::ToggleLoop), ["SetLoop(None)"]);
+        apply(&mut p, Intent::ToggleLoop);
+        let sent = apply(&mut p, Intent::StepPreset(1));
+        assert!(sent[0].starts_with("Load"), "{sent:?}");
+        assert_eq!(sent.last().unwrap(), "SetLoop(None)");
+        assert_eq!(p.trainer().form_loop, None);
+    }
+
+    #[test]
+    fn the_ramp_key_switches_on_the_ramp_given_and_the_tempo_it_reaches_is_kept() {
+        let ramp = TempoRamp {
+            step: 6.0,
+            every: 1,
+            max: 200.0,
+        };
+        let mut p = performance().with_trainer(Trainer::default(), ramp);
+        assert_eq!(
+            apply(&mut p, Intent::ToggleTempoRamp),
+            ["SetTempoRamp(Some(TempoRamp { step: 6.0, every: 1, max: 200.0 }))"]
+        );
+        let tempo = p.tempo();
+        p.heard(&playing(0, tempo));
+        p.heard(&playing(0, tempo + 6.0));
+        assert_eq!(
+            p.tempo(),
+            tempo + 6.0,
+            "the ramp's tempo is the player's now"
+        );
+        apply(&mut p, Intent::StepTempo(2.0));
+        assert_eq!(p.tempo(), tempo + 8.0, "the arrows step from it");
+        // The bar still sounding at the old tempo does not take the step back.
+        p.heard(&playing(1, tempo + 6.0));
+        assert_eq!(p.tempo(), tempo + 8.0);
+        assert_eq!(
+            apply(&mut p, Intent::ToggleTempoRamp),
+            ["SetTempoRamp(None)"]
+        );
+    }
+
+    #[test]
+    fn a_new_engine_resumes_after_the_bar_heard_with_the_trainer() {
+        let trainer = Trainer {
+            form_loop: FormLoop::new(4, 7),
+            ramp: None,
+            key_cycle: Some(crate::band::KeyCycle::Fourths),
+        };
+        let mut p = performance().with_trainer(trainer, TempoRamp::default());
+        let mut t = playing(7, p.tempo());
+        t.position.key_shift = 5;
+        p.heard(&t);
+        let config = p.engine_config(48_000.0, 1, 12);
+        assert_eq!(config.trainer, trainer);
+        assert_eq!(
+            config.resume_after.map(|p| (p.form_bar, p.key_shift)),
+            Some((7, 5))
+        );
+        assert_eq!(
+            p.engine_config(48_000.0, 1, 0).resume_after,
+            None,
+            "a fresh start"
+        );
+        let (mut engine, mut controller) =
+            crate::engine::Engine::new(config, p.arrangement().clone());
+        engine.process(&mut [0.0; 128]);
+        let position = controller.latest_telemetry().unwrap().position;
+        assert_eq!(
+            (position.bar, position.form_bar, position.key_shift),
+            (12, 4, 10),
+            "the loop's first bar, a fourth up again"
+        );
+    }
+
     #[test]
     fn a_stopped_band_stays_stopped_through_a_new_preset() {
         let mut p = performance();
