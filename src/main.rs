@@ -469,6 +469,8 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     use std::io::IsTerminal;
+    // A bad value is the first thing said, terminal or not.
+    let (trainer, toggled_ramp) = args.band.trainer(&args.preset)?;
     let in_terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if !args.headless && !in_terminal {
         anyhow::bail!("the console needs a terminal: run in one, or with --headless");
@@ -484,7 +486,6 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         None => PortSelection::AllHardware,
         Some(name) => PortSelection::Named(name.clone()),
     };
-    let (trainer, toggled_ramp) = args.band.trainer(&args.preset)?;
     let (presets, index) = presets_from(args.preset);
     let performance =
         ascenseur::live::Performance::new(presets, index, args.band.key, args.band.tempo)?
