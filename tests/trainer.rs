@@ -340,3 +340,114 @@ fn a_bad_trainer_flag_names_the_forms_it_accepts() {
             .stderr(predicates::str::contains(accepted));
     }
 }
+
+/// Générique looping bars 5-8 from 120 BPM, 10 BPM faster and a fourth up each pass, is
+/// ten seconds into its second pass (F7 at 130 BPM) when the device goes away. The
+/// engine built when it comes back carries on in the loop, the key and the tempo reached,
+/// as its bass is heard from the first bar.
+#[test]
+fn a_resumed_engine_plays_on_in_the_loop_key_and_tempo_reached() {
+    use ascenseur::io::manual::ManualDevice;
+    use ascenseur::live::{
+        AudioHost, Notice, Performance, RETRY_INTERVAL, Session, SessionSettings,
+    };
+    const RATE: u32 = 48_000;
+    let device = ManualDevice::new(RATE, 64);
+    let trainer = Trainer {
+        form_loop: FormLoop::new(4, 7),
+        ramp: Some(TempoRamp {
+            step: 10.0,
+            every: 1,
+            max: 200.0,
+        }),
+        key_cycle: Some(KeyCycle::Fourths),
+    };
+    let preset = preset::find("generique").unwrap();
+    let performance = Performance::new(vec![preset], 0, None, Some(120.0))
+        .unwrap()
+        .with_trainer(trainer, TempoRamp::default());
+    let settings = SessionSettings {
+        seed: 11,
+        host: AudioHost::Manual(device.clone()),
+        client_name: "unused".into(),
+        connect: false,
+    };
+    let mut session = Session::start(settings, performance).unwrap();
+    let mut play = |session: &mut Session, seconds: f64| {
+        let mut bass = Vec::new();
+        let mut done = 0;
+        let frames = (seconds * f64::from(RATE)) as usize;
+        while done < frames {
+            let block = device.render(480).expect("the device plays");
+            bass.extend(block.mono(Some(BASS)));
+            done += block.mix.len() / 2;
+            assert!(session.poll().is_none(), "unexpected notice");
+        }
+        bass
+    };
+    play(&mut session, 10.0);
+    let heard = session.telemetry().unwrap().position;
+    assert_eq!((heard.key_shift, heard.tempo), (5, 130.0), "{heard:?}");
+    assert_eq!(
+        session.performance().tempo(),
+        130.0,
+        "the ramp's tempo is kept"
+    );
+
+    device.unplug();
+    assert!(matches!(session.poll(), Some(Notice::Lost(_))));
+    device.plug_in();
+    std::thread::sleep(RETRY_INTERVAL + std::time::Duration::from_millis(20));
+    assert!(matches!(session.poll(), Some(Notice::Resumed { .. })));
+    let heard = session.telemetry().unwrap().position;
+    session.take_telemetry(|_| {});
+    let bass = play(&mut session, 3.0);
+    let mut first = None;
+    session.take_telemetry(|t| {
+        first.get_or_insert(t.position);
+    });
+    let first = first.expect("the new engine reports");
+    // The bar after the last one heard: the loop's first after its last, in a new key
+    // and a new tempo then.
+    let wraps = heard.form_bar == 7;
+    let (key_shift, tempo) = if wraps { (10, 140.0) } else { (5, 130.0) };
+    assert_eq!(first.form_bar, heard.next_form_bar);
+    assert_eq!((first.key_shift, first.tempo), (key_shift, tempo));
+    assert!((4..=7).contains(&first.form_bar));
+
+    // Heard: the bass walks on the new engine's grid at that tempo, in F Mixolydian (or
+    // B♭ Mixolydian, a fourth up).
+    let notes = bass_notes(&bass);
+    let bar_s = 4.0 * 60.0 / f64::from(tempo);
+    let in_first_bars: Vec<&Heard> = notes
+        .iter()
+        .filter(|n| (n.frame as f64 / f64::from(RATE)) < bar_s)
+        .collect();
+    assert!(
+        in_first_bars.len() >= 3,
+        "{} bass notes",
+        in_first_bars.len()
+    );
+    let beat_s = 60.0 / f64::from(tempo);
+    // C Mixolydian moved up the key shift.
+    let mixolydian = [0, 2, 4, 5, 7, 9, 10].map(|s| PitchClass::new(i32::from(key_shift) + s));
+    for note in &in_first_bars {
+        let t = note.frame as f64 / f64::from(RATE);
+        let off = (t / beat_s - (t / beat_s).round()).abs() * beat_s;
+        assert!(
+            off < 0.04,
+            "a bass note {off:.3} s off the {tempo} BPM grid"
+        );
+    }
+    let in_mode = in_first_bars
+        .iter()
+        .filter(|n| mixolydian.contains(&PitchClass::from_midi(n.midi as u8)))
+        .count();
+    eprintln!(
+        "resumed at form bar {} in key shift {key_shift} at {tempo} BPM: {in_mode} of {} bass notes in the mode",
+        first.form_bar + 1,
+        in_first_bars.len()
+    );
+    assert!(in_mode + 1 >= in_first_bars.len());
+    session.stop();
+}
