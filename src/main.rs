@@ -388,8 +388,11 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let seconds = summary.frames as f64 / summary.sample_rate as f64;
     let bars = summary.bar_starts.len();
     // A ramp plays several tempos: from the first to the last.
-    let tempos = summary.bar_lines.iter().map(|line| line.tempo);
-    let tempo = match (tempos.clone().next(), tempos.last()) {
+    let lines = &summary.bar_lines;
+    let tempo = match (
+        lines.first().map(|l| l.tempo),
+        lines.last().map(|l| l.tempo),
+    ) {
         (Some(first), Some(last)) if first != last => format!("{first:.0} to {last:.0} BPM"),
         _ => format!("{:.0} BPM", summary.arrangement.tempo),
     };

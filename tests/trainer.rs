@@ -373,7 +373,7 @@ fn a_resumed_engine_plays_on_in_the_loop_key_and_tempo_reached() {
         connect: false,
     };
     let mut session = Session::start(settings, performance).unwrap();
-    let mut play = |session: &mut Session, seconds: f64| {
+    let play = |session: &mut Session, seconds: f64| {
         let mut bass = Vec::new();
         let mut done = 0;
         let frames = (seconds * f64::from(RATE)) as usize;

@@ -138,7 +138,8 @@ impl TempoRamp {
         let step: f32 = step.trim().parse().map_err(|_| RAMP_FORMS.to_string())?;
         let every: u32 = every.trim().parse().map_err(|_| RAMP_FORMS.to_string())?;
         // NaN and the infinities parse as floats; the range refuses them with the rest.
-        if !(step > 0.0 && step <= RAMP_STEP_MAX) || !(1..=RAMP_EVERY_MAX).contains(&every) {
+        let step_fits = step > 0.0 && step <= RAMP_STEP_MAX;
+        if !(step_fits && (1..=RAMP_EVERY_MAX).contains(&every)) {
             return Err(RAMP_FORMS.to_string());
         }
         Ok(TempoRamp {
