@@ -190,13 +190,6 @@ impl KeyCycle {
             KeyCycle::Semitones => 1,
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyCycle::Fourths => "fourths",
-            KeyCycle::Semitones => "semitones",
-        }
-    }
 }
 
 /// What the trainer does at each pass: loop, ramp and key cycle, each on or off.
