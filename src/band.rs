@@ -13,10 +13,12 @@ pub mod conductor;
 pub mod drums;
 pub mod piano;
 pub mod queue;
+pub mod trainer;
 
 pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
 pub use conductor::{BarContext, BarLine, Conductor, Position};
 pub use queue::{BandEvent, EventQueue, Sound};
+pub use trainer::{FormLoop, KeyCycle, PassPoint, TempoRamp, Trainer};
 
 use crate::preset::Preset;
 use crate::theory::Key;

@@ -26,6 +26,7 @@ pub const MIDI_FLAG: &str = "--midi <PORT>";
 pub const PLAYBACK_FLAG: &str = "--playback <PORT>";
 pub const CAPTURE_FLAG: &str = "--capture <PORT>";
 pub const REPORT_FLAG: &str = "--report <FILE>";
+pub const LOOP_FLAG: &str = "--loop <BARS>";
 
 /// Where the audio goes, for `play` and the hardware benches alike.
 #[derive(clap::Args, Debug)]

@@ -20,7 +20,7 @@ pub use messages::{
 use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
 use crate::band::piano::Pianist;
-use crate::band::{Arrangement, Conductor, EventQueue, Player, Sound};
+use crate::band::{Arrangement, Conductor, EventQueue, Player, Position, Sound, Trainer};
 use crate::preset::{LeadInstrument, TEMPO_RANGE};
 use crate::synth::bass::{BassBody, BassVoice};
 use crate::synth::drums::DrumSynth;
@@ -74,6 +74,12 @@ pub struct EngineConfig {
     /// The bar of the form to begin at, 0-based and not wrapped: a session resuming
     /// where it was.
     pub start_bar: u64,
+    /// Loop, tempo ramp and key cycle from the start.
+    pub trainer: Trainer,
+    /// The last bar heard by an engine this one replaces: it begins with the bar after
+    /// it (counted `start_bar`), in its loop, key and ramp. `None`: bar `start_bar` of
+    /// the form (or the loop's first), in the arrangement's key.
+    pub resume_after: Option<Position>,
 }
 
 impl Default for EngineConfig {
@@ -87,6 +93,8 @@ impl Default for EngineConfig {
             count_in: false,
             playing: true,
             start_bar: 0,
+            trainer: Trainer::default(),
+            resume_after: None,
         }
     }
 }
@@ -277,9 +285,14 @@ impl Engine {
             onsets_missed: 0,
             telemetry_lost: 0,
         };
+        engine.set_trainer(config.trainer);
         engine.conductor.restart(0);
-        if config.start_bar > 0 {
-            engine.start_at_bar(config.start_bar);
+        match config.resume_after {
+            Some(heard) => engine
+                .conductor
+                .resume_after(0, config.start_bar, heard.pass_point()),
+            None if config.start_bar > 0 => engine.start_at_bar(config.start_bar),
+            None => {}
         }
         let controller = EngineController {
             commands: commands_tx,
@@ -541,6 +554,8 @@ impl Engine {
                 Command::Load(arrangement) => {
                     let old = std::mem::replace(&mut self.arrangement, arrangement);
                     self.conductor.set_tempo(self.arrangement.tempo);
+                    // A loop the new form cannot hold is dropped.
+                    self.set_trainer(self.conductor.trainer());
                     self.lead_instrument = self.arrangement.lead;
                     self.restart_form();
                     self.journal_entry(JournalEntry::Loaded { frame: self.clock });
@@ -559,8 +574,30 @@ impl Engine {
                     self.piano.release_all();
                 }
                 Command::SetCountIn(on) => self.count_in = on,
+                Command::SetLoop(form_loop) => self.set_trainer(Trainer {
+                    form_loop,
+                    ..self.conductor.trainer()
+                }),
+                Command::SetTempoRamp(ramp) => self.set_trainer(Trainer {
+                    ramp,
+                    ..self.conductor.trainer()
+                }),
+                Command::SetKeyCycle(key_cycle) => self.set_trainer(Trainer {
+                    key_cycle,
+                    ..self.conductor.trainer()
+                }),
             }
         }
+    }
+
+    /// Loop, ramp and key cycle from the next bar line; a loop the form cannot hold is
+    /// dropped.
+    fn set_trainer(&mut self, trainer: Trainer) {
+        let form_bars = self.arrangement.form_bars;
+        self.conductor.set_trainer(Trainer {
+            form_loop: trainer.form_loop.filter(|l| l.fits(form_bars)),
+            ..trainer
+        });
     }
 
     /// Start from bar 1, after a bar of hi-hat clicks when the count-in is on.
@@ -811,6 +848,7 @@ impl Engine {
             onsets_missed: self.onsets_missed,
             telemetry_lost: self.telemetry_lost,
             journal_lost: self.journal_lost,
+            trainer: self.conductor.trainer(),
         };
         // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
         // for the next one, as the phrase analysis needs every note.

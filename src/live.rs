@@ -594,6 +594,7 @@ impl Session {
             }
             history.push_back(t);
             *last = Some(t);
+            performance.heard(&t);
             // The player chose a lead voice from the keyboard: the session keeps it.
             if t.lead_programs != *lead_programs {
                 *lead_programs = t.lead_programs;
@@ -753,7 +754,8 @@ impl Session {
 /// One status line for the headless mode.
 pub fn status_line(session: &Session, telemetry: &Telemetry, midi: &str) -> String {
     let arrangement = session.performance.arrangement();
-    let slot = &arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)];
+    let slot = arrangement.slots[telemetry.position.slot.min(arrangement.slots.len() - 1)]
+        .transposed(arrangement.key, telemetry.position.key_shift);
     let (load, peak) = session.driver().map_or((0.0, 0.0), |d| {
         (d.status().load(), d.status().take_peak_load())
     });

@@ -163,12 +163,90 @@ struct BandArgs {
     /// Players to leave out, comma-separated.
     #[arg(long, value_name = "PLAYERS", value_enum, value_delimiter = ',')]
     mute: Vec<PlayerArg>,
+    /// Repeat these bars of the form: FIRST-LAST (e.g. 5-8) or one bar (e.g. 3), counted
+    /// from 1.
+    #[arg(long = "loop", value_name = "BARS", value_parser = loop_arg)]
+    form_loop: Option<ascenseur::band::FormLoop>,
+    /// Raise the tempo by STEP BPM every EVERY passes of the form (or of the loop), e.g.
+    /// +4/2; the new tempo starts on the bar line where the pass starts.
+    #[arg(long, value_name = "+STEP/EVERY", value_parser = tempo_ramp_arg, allow_hyphen_values = true)]
+    tempo_ramp: Option<ascenseur::band::TempoRamp>,
+    /// The tempo a ramp stops at (default: 360 BPM, the end of the tempo range).
+    #[arg(long, value_name = "BPM", value_parser = tempo_arg, allow_negative_numbers = true)]
+    tempo_max: Option<f32>,
+    /// Move the band to the next key at each pass of the form (or of the loop): up a
+    /// fourth (D, G, C, F…) or up a semitone.
+    #[arg(long, value_name = "CYCLE", value_enum)]
+    key_cycle: Option<KeyCycleArg>,
 }
 
 impl BandArgs {
     fn muted(&self) -> Vec<ascenseur::band::Player> {
         self.mute.iter().map(|&p| p.into()).collect()
     }
+
+    /// The loop, ramp and key cycle asked for, and the ramp the console's ramp key
+    /// switches on. A loop beyond `preset`'s form is a bad `--loop`.
+    fn trainer(
+        &self,
+        preset: &preset::Preset,
+    ) -> Result<(ascenseur::band::Trainer, ascenseur::band::TempoRamp), commands::BadValue> {
+        use ascenseur::band::{TempoRamp, Trainer};
+        let form_bars = preset.form_bars();
+        if let Some(form_loop) = self.form_loop
+            && !form_loop.fits(form_bars)
+        {
+            return Err(commands::BadValue {
+                flag: commands::LOOP_FLAG,
+                value: form_loop.to_string(),
+                reason: format!(
+                    "'{}' has {form_bars} bars: use FIRST-LAST or one bar, from 1 to {form_bars} (e.g. 1-{form_bars})",
+                    preset.name
+                ),
+            });
+        }
+        let max = self.tempo_max.unwrap_or(*preset::TEMPO_RANGE.end());
+        let ramp = self.tempo_ramp.map(|ramp| TempoRamp { max, ..ramp });
+        let trainer = Trainer {
+            form_loop: self.form_loop,
+            ramp,
+            key_cycle: self.key_cycle.map(Into::into),
+        };
+        let toggled = ramp.unwrap_or(TempoRamp {
+            max,
+            ..TempoRamp::default()
+        });
+        Ok((trainer, toggled))
+    }
+}
+
+/// `--key-cycle`: the choices of [`ascenseur::band::KeyCycle`], as clap lists them.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyCycleArg {
+    /// Up a fourth each pass: D, G, C, F, B♭… (as iReal Pro's practice mode).
+    Fourths,
+    /// Up a half step each pass.
+    Semitones,
+}
+
+impl From<KeyCycleArg> for ascenseur::band::KeyCycle {
+    fn from(cycle: KeyCycleArg) -> Self {
+        match cycle {
+            KeyCycleArg::Fourths => ascenseur::band::KeyCycle::Fourths,
+            KeyCycleArg::Semitones => ascenseur::band::KeyCycle::Semitones,
+        }
+    }
+}
+
+/// `--loop`: bars of the form, counted from 1 ([`ascenseur::band::FormLoop::parse`]);
+/// whether the preset's form holds them is checked once the preset is known.
+fn loop_arg(text: &str) -> Result<ascenseur::band::FormLoop, String> {
+    ascenseur::band::FormLoop::parse(text)
+}
+
+/// `--tempo-ramp`: +STEP/EVERY ([`ascenseur::band::TempoRamp::parse`]).
+fn tempo_ramp_arg(text: &str) -> Result<ascenseur::band::TempoRamp, String> {
+    ascenseur::band::TempoRamp::parse(text)
 }
 
 #[derive(clap::Args, Debug)]
@@ -381,6 +459,16 @@ fn midi_flag_error(
 }
 
 fn render_command(args: RenderArgs) -> anyhow::Result<()> {
+    let preset = match (&args.take, args.preset) {
+        (Some(take), _) => preset::find(&take.info.preset).map_err(|error| commands::BadValue {
+            flag: "--take <DIR>",
+            value: take.folder.display().to_string(),
+            reason: error.to_string(),
+        })?,
+        (None, Some(preset)) => preset,
+        (None, None) => unreachable!("clap requires a preset or --take"),
+    };
+    let (trainer, _) = args.band.trainer(&preset)?;
     let mut options = RenderOptions {
         bars: args.bars,
         seed: args.band.seed,
@@ -391,19 +479,16 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         input: args.input.clone(),
         input_from_s: 0.0,
         lead: args.lead,
+        trainer,
     };
-    let preset = match (&args.take, args.preset) {
-        (Some(take), _) => {
-            take.render_options(&mut options)
-                .map_err(|error| commands::BadValue {
-                    flag: "--take <DIR>",
-                    value: take.folder.display().to_string(),
-                    reason: error.why,
-                })?
-        }
-        (None, Some(preset)) => preset,
-        (None, None) => unreachable!("clap requires a preset or --take"),
-    };
+    if let Some(take) = &args.take {
+        take.render_options(&mut options)
+            .map_err(|error| commands::BadValue {
+                flag: "--take <DIR>",
+                value: take.folder.display().to_string(),
+                reason: error.why,
+            })?;
+    }
     let mut journal = Vec::new();
     // The player's notes and the bars, for the report.
     let mut log = ascenseur::practice::PracticeLog::new();
@@ -452,11 +537,19 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let seconds = summary.frames as f64 / summary.sample_rate as f64;
     let bars = summary.bar_starts.len();
+    // A ramp plays several tempos: from the first to the last.
+    let lines = &summary.bar_lines;
+    let tempo = match (
+        lines.first().map(|l| l.tempo),
+        lines.last().map(|l| l.tempo),
+    ) {
+        (Some(first), Some(last)) if first != last => format!("{first:.0} to {last:.0} BPM"),
+        _ => format!("{:.0} BPM", summary.arrangement.tempo),
+    };
     eprintln!(
-        "wrote {} ({bars} bars of {} at {:.0} BPM, {seconds:.1} s of audio in {:.2} s)",
+        "wrote {} ({bars} bars of {} at {tempo}, {seconds:.1} s of audio in {:.2} s)",
         args.output.display(),
         preset.title,
-        summary.arrangement.tempo,
         started.elapsed().as_secs_f64()
     );
     if let Some(path) = &args.report {
@@ -638,6 +731,8 @@ fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
 
 fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     use std::io::IsTerminal;
+    // A bad value is the first thing said, terminal or not.
+    let (trainer, toggled_ramp) = args.band.trainer(&args.preset)?;
     let in_terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if !args.headless && !in_terminal {
         anyhow::bail!("the console needs a terminal: run in one, or with --headless");
@@ -657,6 +752,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     let performance =
         ascenseur::live::Performance::new(presets, index, args.band.key, args.band.tempo)?
             .with_mute(&args.band.muted())
+            .with_trainer(trainer, toggled_ramp)
             // At the console the space bar starts the band after a bar of clicks.
             .with_count_in(!args.headless);
     let takes_dir = match (args.no_record, args.takes_dir) {
@@ -850,6 +946,8 @@ mod tests {
         assert_eq!(spelled(&["play"], "rate"), commands::RATE_FLAG);
         assert_eq!(spelled(&["play"], "buffer"), commands::BUFFER_FLAG);
         assert_eq!(spelled(&["play"], "midi"), commands::MIDI_FLAG);
+        assert_eq!(spelled(&["play"], "loop"), commands::LOOP_FLAG);
+        assert_eq!(spelled(&["render"], "loop"), commands::LOOP_FLAG);
         assert_eq!(spelled(&["bench", "dsp"], "device"), commands::DEVICE_FLAG);
         assert_eq!(
             spelled(&["bench", "dsp"], "buffers"),

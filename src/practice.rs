@@ -47,7 +47,15 @@ pub fn classify(slot: &ChordSlot, key: u8) -> (NoteRole, SpelledPitch) {
 /// change, and the note is heard against the chord it leads into.
 pub fn slot_for<'a>(arrangement: &'a Arrangement, onset: &NoteOnset) -> &'a ChordSlot {
     let (bar, _) = bar_and_beat(arrangement, onset);
-    arrangement.slot_at(bar).0
+    // The form bar played, not the bar count wrapped by the form: a loop repeats a
+    // stretch of the form, and the bar after its last is its first.
+    let position = onset.position;
+    let form_bar = if bar == position.bar {
+        position.form_bar
+    } else {
+        position.next_form_bar
+    };
+    arrangement.slot_at(u64::from(form_bar)).0
 }
 
 /// How early a note before a beat still counts as on that beat, in beats (an eighth
@@ -91,7 +99,7 @@ mod tests {
             key: 62,
             velocity: 0.8,
             frame: 0,
-            position: Position { bar, beat, slot: 0 },
+            position: Position::in_form(&generique(), bar, beat),
             in_form: true,
         }
     }

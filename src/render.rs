@@ -3,7 +3,7 @@
 
 pub mod midi_file;
 
-use crate::band::{Arrangement, ArrangementError, BarLine, Player, arrangement_for};
+use crate::band::{Arrangement, ArrangementError, BarLine, Player, Trainer, arrangement_for};
 use crate::engine::journal::JournalEntry;
 use crate::engine::{Engine, EngineConfig, STEMS};
 use crate::preset::{LeadInstrument, Preset, PresetError};
@@ -31,6 +31,12 @@ pub enum RenderError {
     Bars(u32),
     #[error("unknown player '{0}' in --mute (known: bass, drums, piano)")]
     Mute(String),
+    #[error("bars {form_loop} are not all in the form of '{preset}' ({form_bars} bars)")]
+    Loop {
+        form_loop: crate::band::FormLoop,
+        preset: String,
+        form_bars: u32,
+    },
     #[error(transparent)]
     MidiFile(#[from] midi_file::MidiFileError),
     #[error("cannot write '{path}': {source}")]
@@ -61,6 +67,8 @@ pub struct RenderOptions {
     pub input_from_s: f64,
     /// The lead voice; `None` is the preset's.
     pub lead: Option<LeadInstrument>,
+    /// Loop, tempo ramp and key cycle.
+    pub trainer: Trainer,
 }
 
 impl Default for RenderOptions {
@@ -75,6 +83,7 @@ impl Default for RenderOptions {
             input: None,
             input_from_s: 0.0,
             lead: None,
+            trainer: Trainer::default(),
         }
     }
 }
@@ -151,6 +160,15 @@ pub fn render_blocks(
         return Err(RenderError::Bars(bars));
     }
     let arrangement = arrangement_for(preset, options.tempo, options.key)?;
+    if let Some(form_loop) = options.trainer.form_loop
+        && !form_loop.fits(arrangement.form_bars)
+    {
+        return Err(RenderError::Loop {
+            form_loop,
+            preset: preset.name.clone(),
+            form_bars: arrangement.form_bars,
+        });
+    }
     let sample_rate = RENDER_RATE as f32;
     let phrase = match &options.input {
         Some(path) => {
@@ -174,6 +192,7 @@ pub fn render_blocks(
         seed: options.seed,
         mute: Player::mask(&options.mute),
         lead: options.lead,
+        trainer: options.trainer,
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());

@@ -420,3 +420,45 @@ fn a_phrase_from_the_computer_keys_gets_a_time_line() {
     assert!(take.contains("% in the mode"), "{screen}");
     eprintln!("{screen}");
 }
+
+#[test]
+fn l_loops_the_section_playing_and_r_switches_the_ramp_on() {
+    let Some(scenario) = jack_scenario(&["tmux"]) else {
+        return;
+    };
+    let console = Console::start(&scenario);
+    console.wait_until_drawn();
+    // In section A (bars 1-16, with its repeat): l loops the whole of it.
+    console.tmux.key("l");
+    console
+        .tmux
+        .wait_for("the loop on the status line", Duration::from_secs(5), |s| {
+            s.contains("loop 1-16")
+        });
+    console.tmux.key("r");
+    console
+        .tmux
+        .wait_for("the ramp on the status line", Duration::from_secs(5), |s| {
+            s.contains("200 BPM +4/2")
+        });
+    // At 200 BPM a bar is 1.2 s: after bar 16 comes bar 1 again, not the lift's bar 17.
+    console
+        .tmux
+        .wait_for("bar 16", Duration::from_secs(30), |s| {
+            bar_shown(s) == Some(16)
+        });
+    let after = console
+        .tmux
+        .wait_for("the bar after 16", Duration::from_secs(5), |s| {
+            bar_shown(s).is_some_and(|b| b != 16)
+        });
+    assert_eq!(bar_shown(&after), Some(1), "{after}");
+    assert!(after.contains("NOW Dm7 · D Dorian"), "{after}");
+    console.tmux.key("l");
+    console
+        .tmux
+        .wait_for("the loop gone", Duration::from_secs(5), |s| {
+            !s.contains("loop 1-16")
+        });
+    console.quits_cooked_on_q("a loop and q");
+}

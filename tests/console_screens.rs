@@ -8,7 +8,7 @@
 //! Also: the console state fed a telemetry stream recorded from the engine itself, checked
 //! at the moments the chord, the mode, the count-down and the note colours must change.
 
-use ascenseur::band::{Arrangement, BarLine, Position};
+use ascenseur::band::{Arrangement, BarLine, FormLoop, KeyCycle, Position, TempoRamp, Trainer};
 use ascenseur::engine::journal::JournalEntry;
 use ascenseur::engine::{
     Engine, EngineConfig, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput, Transport,
@@ -73,11 +73,7 @@ fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
     }
     Telemetry {
         frame,
-        position: Position {
-            bar,
-            beat,
-            slot: a.slot_index_at(bar),
-        },
+        position: Position::in_form(a, bar, beat),
         tempo: a.tempo,
         stem_peaks: [0.25, 0.1, 0.05, 0.5],
         limiter_db: 0.0,
@@ -96,6 +92,7 @@ fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
         onsets_missed: 0,
         telemetry_lost: 0,
         journal_lost: 0,
+        trainer: Trainer::default(),
     }
 }
 
@@ -121,6 +118,7 @@ fn lay_out_bars(state: &mut ConsoleState, until: u64) {
     let a = &state.arrangement;
     let lines: Vec<BarLine> = (0..=until)
         .map(|index| BarLine {
+            key_shift: 0,
             index,
             form_bar: (index % u64::from(a.form_bars)) as u32,
             start: index as f64 * f64::from(a.beats_per_bar) * spb,
@@ -510,4 +508,43 @@ fn a_notice_too_long_for_the_title_line_is_shown_whole() {
     state.notice = Some("audio is back".to_string());
     let top = screen(&state, 100, 24);
     assert!(top.lines().next().unwrap().contains("Générique"), "{top}");
+}
+
+/// Générique looping bars 5-8 (C7) with a ramp and the key cycle, in its second pass: the
+/// console shows the key the band plays in, the loop, the ramp, and at the loop's end the
+/// first chord of the loop in the next key.
+#[test]
+fn the_trainer_shows_the_key_in_force_the_loop_and_the_ramp() {
+    let mut state = state_for("generique", Look::default());
+    let mut t = telemetry(&state, 11, 1.2, &[]);
+    t.trainer = Trainer {
+        form_loop: FormLoop::new(4, 7),
+        ramp: Some(TempoRamp {
+            step: 4.0,
+            every: 2,
+            max: 200.0,
+        }),
+        key_cycle: Some(KeyCycle::Fourths),
+    };
+    t.position.form_bar = 7;
+    t.position.next_form_bar = 4;
+    t.position.key_shift = 5;
+    t.tempo = 70.0;
+    state.feed(&t);
+    let text = screen(&state, 100, 30);
+    assert!(
+        text.contains("Générique in G minor, up a fourth each pass"),
+        "{text}"
+    );
+    assert!(text.contains("bar  8/24 loop 5-8"), "{text}");
+    assert!(text.contains("70 BPM +4/2 to 200"), "{text}");
+    assert!(text.contains("NOW F7 · F Mixolydian"), "{text}");
+    assert!(text.contains("NEXT B♭7 · B♭ Mixolydian next bar"), "{text}");
+    assert_eq!(state.countdown(), Countdown::LastBar { beat: 2 });
+    // Earlier in the loop the change is the next key's C7, three bars on.
+    t.position.form_bar = 5;
+    t.position.next_form_bar = 6;
+    state.feed(&t);
+    assert_eq!(state.countdown(), Countdown::Bars(3));
+    assert_eq!(state.next_slot().chord.to_string(), "B♭7");
 }

@@ -14,7 +14,7 @@
 #[path = "support/jack_server.rs"]
 mod jack_server;
 
-use ascenseur::band::{Arrangement, Player};
+use ascenseur::band::{Arrangement, FormLoop, KeyCycle, Player, TempoRamp, Trainer};
 use ascenseur::engine::{
     COMMAND_CAPACITY, Command, Engine, EngineConfig, EngineController, InputEvent,
 };
@@ -155,14 +155,34 @@ fn random_event(rng: &mut Pcg32) -> InputEvent {
     }
 }
 
+/// A two-bar loop at the end of the form, a ramp and a key cycle: a new key (every chord
+/// slot moved on the audio thread) and a new tempo every other bar.
+fn busy_trainer(form_bars: u32) -> Trainer {
+    Trainer {
+        form_loop: FormLoop::new(form_bars.saturating_sub(2), form_bars - 1),
+        ramp: Some(TempoRamp {
+            step: 3.0,
+            every: 1,
+            max: 300.0,
+        }),
+        key_cycle: Some(KeyCycle::Fourths),
+    }
+}
+
 fn random_command(rng: &mut Pcg32, spare: &mut Option<Box<Arrangement>>) -> Command {
-    match rng.random_range(0..7) {
+    match rng.random_range(0..10) {
         0 => Command::SetTempo(rng.random_range(50.0..300.0)),
         1 => Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5)),
         2 => Command::SetLead(LeadInstrument::ALL[rng.random_range(0..LeadInstrument::ALL.len())]),
         3 => Command::Stop,
         4 => Command::Start,
         5 => Command::SetCountIn(rng.random_bool(0.5)),
+        6 => Command::SetLoop(rng.random_bool(0.5).then(|| FormLoop {
+            first: 0,
+            last: rng.random_range(0..4),
+        })),
+        7 => Command::SetTempoRamp(rng.random_bool(0.5).then(TempoRamp::default)),
+        8 => Command::SetKeyCycle(rng.random_bool(0.7).then_some(KeyCycle::Semitones)),
         _ => match spare.take() {
             Some(arrangement) => Command::Load(arrangement),
             None => Command::Restart,
@@ -191,7 +211,11 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
         let preset = preset::find(name).expect("built-in preset");
         let arrangement = Arrangement::new(&preset, None).expect("arrangement");
         let mut spare = Some(Box::new(arrangement.clone()));
-        let (engine, mut controller) = Engine::new(EngineConfig::default(), arrangement);
+        let config = EngineConfig {
+            trainer: busy_trainer(arrangement.form_bars),
+            ..EngineConfig::default()
+        };
+        let (engine, mut controller) = Engine::new(config, arrangement);
         let end = engine.bar_start(32);
         let live = Arc::new(LiveInput::new());
         live.attach(controller.take_input().expect("input producer"));

@@ -3,7 +3,7 @@
 //! thread only reads it.
 
 use crate::preset::{BassStyle, DrumStyle, Feel, LeadInstrument, PianoStyle, Preset, TEMPO_RANGE};
-use crate::theory::{ChordScale, ChordSymbol, Mode};
+use crate::theory::{ChordScale, ChordSymbol, Key, Mode, transposed_key};
 
 /// One chord held for some bars, with its scale: the unit the players think in.
 #[derive(Clone, Copy, Debug)]
@@ -50,6 +50,8 @@ pub enum ArrangementError {
 pub struct Arrangement {
     pub name: String,
     pub title: String,
+    /// The key the slots are written in.
+    pub key: Key,
     pub slots: Vec<ChordSlot>,
     pub section_names: Vec<String>,
     pub form_bars: u32,
@@ -110,6 +112,7 @@ impl Arrangement {
         Ok(Self {
             name: preset.name.clone(),
             title: preset.title.clone(),
+            key: preset.key,
             slots,
             section_names,
             form_bars: bar,
@@ -124,6 +127,21 @@ impl Arrangement {
             piano: preset.piano,
             lead: preset.lead,
         })
+    }
+
+    /// This arrangement `shift` semitones up, every slot moved as the conductor moves it
+    /// bar by bar in a key cycle ([`ChordSlot::transposed`]), so the console shows what the
+    /// band plays. Off the audio thread.
+    pub fn transposed(&self, shift: u8) -> Arrangement {
+        let mut moved = self.clone();
+        if shift % 12 == 0 {
+            return moved;
+        }
+        moved.key = transposed_key(self.key, i32::from(shift));
+        for slot in &mut moved.slots {
+            *slot = slot.transposed(self.key, shift);
+        }
+        moved
     }
 
     /// The slot sounding in bar `bar` (counted from the start, looping the form), and the

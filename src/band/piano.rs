@@ -132,7 +132,8 @@ impl Pianist {
         }
 
         if ctx.chord_ends()
-            && ctx.next_slot.start_bar != ctx.slot.start_bar
+            && (ctx.next_slot.start_bar != ctx.slot.start_bar
+                || ctx.next_slot.chord != ctx.slot.chord)
             && beats >= 2.0
             && self.timing.maybe(0.25 + 0.4 * density)
         {

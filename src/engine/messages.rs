@@ -2,7 +2,7 @@
 //! except [`Command::Load`], whose box travels back in [`EngineReturn`] to be dropped off
 //! the audio thread.
 
-use crate::band::{Arrangement, Player, Position};
+use crate::band::{Arrangement, FormLoop, KeyCycle, Player, Position, TempoRamp, Trainer};
 use crate::preset::LeadInstrument;
 
 /// From the UI to the engine.
@@ -27,6 +27,14 @@ pub enum Command {
     Stop,
     /// Whether [`Command::Start`] plays a bar of hi-hat clicks before the form.
     SetCountIn(bool),
+    /// Repeat these bars of the form (or play on through it), from the next bar line. A
+    /// loop the form cannot hold is ignored.
+    SetLoop(Option<FormLoop>),
+    /// Raise the tempo every few passes (or hold it); a ramp switched on counts its
+    /// passes from the next bar line.
+    SetTempoRamp(Option<TempoRamp>),
+    /// Move to the next key at each pass (or stay in the key reached).
+    SetKeyCycle(Option<KeyCycle>),
 }
 
 /// From the engine back to the controller, to be dropped there.
@@ -142,6 +150,9 @@ pub struct Telemetry {
     pub telemetry_lost: u64,
     /// Journal entries since the start that did not fit in its ring (nobody was reading).
     pub journal_lost: u64,
+    /// Loop, tempo ramp and key cycle in force (where they stand in the bar sounding is
+    /// in `position`: form bar, key shift, passes, tempo).
+    pub trainer: Trainer,
 }
 
 impl Telemetry {

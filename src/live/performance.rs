@@ -1,9 +1,11 @@
 //! What the player has chosen — preset, key, tempo, mutes, lead voice, count-in, whether
-//! the band plays — kept by the live session, which builds every engine with it and
-//! changes it only through [`Intent`]s.
+//! the band plays, the loop, tempo ramp and key cycle — kept by the live session, which
+//! builds every engine with it and changes it only through [`Intent`]s.
 
-use crate::band::{Arrangement, ArrangementError, Player, arrangement_for};
-use crate::engine::{Command, EngineConfig};
+use crate::band::{
+    Arrangement, ArrangementError, FormLoop, Player, Position, TempoRamp, Trainer, arrangement_for,
+};
+use crate::engine::{Command, EngineConfig, Telemetry, Transport};
 use crate::preset::{LeadInstrument, Preset, TEMPO_RANGE};
 use crate::theory::{Key, semitones_between, transposed_key};
 
@@ -24,6 +26,11 @@ pub enum Intent {
     StepPreset(i32),
     /// Up or down this many semitones, staying within a tritone of the preset's key.
     Transpose(i32),
+    /// Loop the section the form is in (all its repeats), or play the whole form again.
+    ToggleLoop,
+    /// Switch the tempo ramp on (the one given at start, or [`TempoRamp::default`]) or
+    /// off, keeping the tempo it reached.
+    ToggleTempoRamp,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +55,12 @@ pub struct Performance {
     lead: LeadInstrument,
     count_in: bool,
     playing: bool,
+    trainer: Trainer,
+    /// The ramp [`Intent::ToggleTempoRamp`] switches on.
+    toggled_ramp: TempoRamp,
+    /// The bar sounding in the engine's latest telemetry, while the band plays: where the
+    /// loop, the key cycle and the ramp were, for an engine that replaces a lost one.
+    heard: Option<Position>,
 }
 
 impl Performance {
@@ -74,6 +87,9 @@ impl Performance {
             mute: [false; 3],
             count_in: false,
             playing: true,
+            trainer: Trainer::default(),
+            toggled_ramp: TempoRamp::default(),
+            heard: None,
         })
     }
 
@@ -91,6 +107,19 @@ impl Performance {
     /// Whether starting the band counts in.
     pub fn with_count_in(mut self, on: bool) -> Performance {
         self.count_in = on;
+        self
+    }
+
+    /// Loop, tempo ramp and key cycle from the start; `toggled_ramp` is the ramp the
+    /// console's ramp key switches on (the one in `trainer`, if any, wins). A loop the
+    /// form cannot hold is left out.
+    pub fn with_trainer(mut self, trainer: Trainer, toggled_ramp: TempoRamp) -> Performance {
+        let form_bars = self.arrangement.form_bars;
+        self.trainer = Trainer {
+            form_loop: trainer.form_loop.filter(|l| l.fits(form_bars)),
+            ..trainer
+        };
+        self.toggled_ramp = trainer.ramp.unwrap_or(toggled_ramp);
         self
     }
 
@@ -136,6 +165,28 @@ impl Performance {
         self.playing
     }
 
+    /// Loop, tempo ramp and key cycle.
+    pub fn trainer(&self) -> Trainer {
+        self.trainer
+    }
+
+    /// The engine played a bar: keep where it was, and the tempo a ramp took it to (a
+    /// bar's tempo that moves is the player's tempo from then on, so the arrow keys step
+    /// from it and a new engine starts at it).
+    pub fn heard(&mut self, telemetry: &Telemetry) {
+        if telemetry.transport != Transport::Playing {
+            return;
+        }
+        let position = telemetry.position;
+        if let Some(before) = self.heard
+            && before.tempo != position.tempo
+            && position.tempo > 0.0
+        {
+            self.tempo = position.tempo;
+        }
+        self.heard = Some(position);
+    }
+
     /// The engine configuration that plays all of this from its first sample, beginning
     /// at bar `start_bar` (0-based, not wrapped).
     pub fn engine_config(&self, sample_rate: f32, seed: u64, start_bar: u64) -> EngineConfig {
@@ -148,6 +199,9 @@ impl Performance {
             count_in: self.count_in,
             playing: self.playing,
             start_bar,
+            trainer: self.trainer,
+            // A fresh start begins at the top of the form (or the loop) in the home key.
+            resume_after: self.heard.filter(|_| start_bar > 0),
         }
     }
 
@@ -161,6 +215,7 @@ impl Performance {
         match intent {
             Intent::StartStop => {
                 self.playing = !self.playing;
+                self.heard = None;
                 send(if self.playing {
                     Command::Start
                 } else {
@@ -200,6 +255,10 @@ impl Performance {
                 self.tempo = arrangement.tempo;
                 self.lead = arrangement.lead;
                 self.load(arrangement, &mut send);
+                // Bar numbers of one preset mean nothing in another.
+                if self.trainer.form_loop.take().is_some() {
+                    send(Command::SetLoop(None));
+                }
             }
             Intent::Transpose(step) => {
                 // Stay within a tritone of the preset's key either way.
@@ -214,6 +273,21 @@ impl Performance {
                 self.key = key;
                 self.load(arrangement, &mut send);
             }
+            Intent::ToggleLoop => {
+                let form_bar = self.heard.map_or(0, |p| p.form_bar);
+                self.trainer.form_loop = match self.trainer.form_loop {
+                    Some(_) => None,
+                    None => Some(FormLoop::section_of(&self.arrangement, form_bar)),
+                };
+                send(Command::SetLoop(self.trainer.form_loop));
+            }
+            Intent::ToggleTempoRamp => {
+                self.trainer.ramp = match self.trainer.ramp {
+                    Some(_) => None,
+                    None => Some(self.toggled_ramp),
+                };
+                send(Command::SetTempoRamp(self.trainer.ramp));
+            }
         }
         Ok(())
     }
@@ -221,6 +295,7 @@ impl Performance {
     /// Play `arrangement` from its first bar; a loaded form starts again, playing.
     fn load(&mut self, arrangement: Arrangement, send: &mut impl FnMut(Command)) {
         self.arrangement = arrangement;
+        self.heard = None;
         send(Command::Load(Box::new(self.arrangement.clone())));
         if !self.playing {
             // Loading starts the form; a band the player had stopped stays stopped.
@@ -302,6 +377,100 @@ mod tests {
             p.key(),
             transposed_key(p.preset().key, -5),
             "the key is spelled the preferred way"
+        );
+    }
+
+    /// The telemetry of an engine playing form bar `form_bar` at `tempo`.
+    fn playing(form_bar: u32, tempo: f32) -> Telemetry {
+        let p = performance();
+        let (mut engine, mut controller) =
+            crate::engine::Engine::new(p.engine_config(48_000.0, 1, 0), p.arrangement().clone());
+        engine.process(&mut [0.0; 128]);
+        let mut t = controller.latest_telemetry().unwrap();
+        t.position.form_bar = form_bar;
+        t.position.tempo = tempo;
+        t
+    }
+
+    #[test]
+    fn the_loop_key_loops_the_section_heard_and_a_new_preset_drops_the_loop() {
+        let mut p = performance();
+        assert_eq!(p.preset().name, "generique", "the catalog's first");
+        p.heard(&playing(18, p.tempo()));
+        assert_eq!(
+            apply(&mut p, Intent::ToggleLoop),
+            ["SetLoop(Some(FormLoop { first: 16, last: 23 }))"]
+        );
+        assert_eq!(p.trainer().form_loop.unwrap().to_string(), "17-24");
+        assert_eq!(apply(&mut p, Intent::ToggleLoop), ["SetLoop(None)"]);
+        apply(&mut p, Intent::ToggleLoop);
+        let sent = apply(&mut p, Intent::StepPreset(1));
+        assert!(sent[0].starts_with("Load"), "{sent:?}");
+        assert_eq!(sent.last().unwrap(), "SetLoop(None)");
+        assert_eq!(p.trainer().form_loop, None);
+    }
+
+    #[test]
+    fn the_ramp_key_switches_on_the_ramp_given_and_the_tempo_it_reaches_is_kept() {
+        let ramp = TempoRamp {
+            step: 6.0,
+            every: 1,
+            max: 200.0,
+        };
+        let mut p = performance().with_trainer(Trainer::default(), ramp);
+        assert_eq!(
+            apply(&mut p, Intent::ToggleTempoRamp),
+            ["SetTempoRamp(Some(TempoRamp { step: 6.0, every: 1, max: 200.0 }))"]
+        );
+        let tempo = p.tempo();
+        p.heard(&playing(0, tempo));
+        p.heard(&playing(0, tempo + 6.0));
+        assert_eq!(
+            p.tempo(),
+            tempo + 6.0,
+            "the ramp's tempo is the player's now"
+        );
+        apply(&mut p, Intent::StepTempo(2.0));
+        assert_eq!(p.tempo(), tempo + 8.0, "the arrows step from it");
+        // The bar still sounding at the old tempo does not take the step back.
+        p.heard(&playing(1, tempo + 6.0));
+        assert_eq!(p.tempo(), tempo + 8.0);
+        assert_eq!(
+            apply(&mut p, Intent::ToggleTempoRamp),
+            ["SetTempoRamp(None)"]
+        );
+    }
+
+    #[test]
+    fn a_new_engine_resumes_after_the_bar_heard_with_the_trainer() {
+        let trainer = Trainer {
+            form_loop: FormLoop::new(4, 7),
+            ramp: None,
+            key_cycle: Some(crate::band::KeyCycle::Fourths),
+        };
+        let mut p = performance().with_trainer(trainer, TempoRamp::default());
+        let mut t = playing(7, p.tempo());
+        t.position.key_shift = 5;
+        p.heard(&t);
+        let config = p.engine_config(48_000.0, 1, 12);
+        assert_eq!(config.trainer, trainer);
+        assert_eq!(
+            config.resume_after.map(|p| (p.form_bar, p.key_shift)),
+            Some((7, 5))
+        );
+        assert_eq!(
+            p.engine_config(48_000.0, 1, 0).resume_after,
+            None,
+            "a fresh start"
+        );
+        let (mut engine, mut controller) =
+            crate::engine::Engine::new(config, p.arrangement().clone());
+        engine.process(&mut [0.0; 128]);
+        let position = controller.latest_telemetry().unwrap().position;
+        assert_eq!(
+            (position.bar, position.form_bar, position.key_shift),
+            (12, 4, 10),
+            "the loop's first bar, a fourth up again"
         );
     }
 

@@ -262,6 +262,7 @@ mod tests {
 
     fn line(index: u64, start: f64, bpm: f64) -> BarLine {
         BarLine {
+            key_shift: 0,
             index,
             form_bar: index as u32 % 8,
             start,

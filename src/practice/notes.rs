@@ -34,7 +34,11 @@ impl Share {
 /// The chord and mode a bar of the journal was played over: its bar of the form (a loop
 /// repeats a stretch of it, so not its index wrapped by the form).
 pub fn slot_of_bar(arrangement: &Arrangement, line: &BarLine) -> ChordSlot {
-    *arrangement.slot_at(u64::from(line.form_bar)).0
+    // A key cycle moves the bar's chord from the arrangement's key.
+    arrangement
+        .slot_at(u64::from(line.form_bar))
+        .0
+        .transposed(arrangement.key, line.key_shift)
 }
 
 /// A note placed in the form: the key and where it is heard.
@@ -116,6 +120,7 @@ mod tests {
             key,
             place: BarPlace {
                 line: BarLine {
+                    key_shift: 0,
                     index: u64::from(form_bar),
                     form_bar,
                     start: 0.0,

@@ -190,7 +190,7 @@ mod tests {
                 key,
                 velocity: 0.8,
                 frame,
-                position: Position { bar, beat, slot: 0 },
+                position: Position::in_form(a, bar, beat),
                 in_form: true,
             },
         );

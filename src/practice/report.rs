@@ -112,6 +112,7 @@ mod tests {
             .enumerate()
             .map(|(i, &bpm)| {
                 let line = BarLine {
+                    key_shift: 0,
                     index: i as u64,
                     form_bar: i as u32 % 24,
                     start: at,

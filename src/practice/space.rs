@@ -150,6 +150,7 @@ mod tests {
     fn grid(bars: u64) -> BeatGrid {
         let lines: Vec<BarLine> = (0..bars)
             .map(|i| BarLine {
+                key_shift: 0,
                 index: i,
                 form_bar: i as u32,
                 start: i as f64 * 4.0 * SPB,

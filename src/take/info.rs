@@ -74,16 +74,12 @@ impl FoundTake {
     }
 
     /// Fill `options` to render this take again (what the caller left unset: key, tempo,
-    /// lead; the seed is always the take's) and give its preset.
+    /// lead; the seed is always the take's). Its preset is [`TakeInfo::preset`].
     pub fn render_options(
         &self,
         options: &mut crate::render::RenderOptions,
-    ) -> Result<crate::preset::Preset, TakeRenderError> {
+    ) -> Result<(), TakeRenderError> {
         let info = &self.info;
-        let preset = crate::preset::find(&info.preset).map_err(|e| TakeRenderError {
-            take: self.folder.clone(),
-            why: e.to_string(),
-        })?;
         let bad = |why: String| TakeRenderError {
             take: self.folder.clone(),
             why,
@@ -106,7 +102,7 @@ impl FoundTake {
         options.seed = info.seed;
         options.input = Some(self.folder.join(super::PLAYER_MIDI));
         options.input_from_s = info.form_start_s.unwrap_or(0.0);
-        Ok(preset)
+        Ok(())
     }
 }
 

@@ -452,6 +452,7 @@ mod tests {
     fn line(index: u64, start: f64, tempo: f64) -> BarLine {
         let spb = 48_000.0 * 60.0 / tempo;
         BarLine {
+            key_shift: 0,
             index,
             form_bar: index as u32,
             start,

@@ -253,6 +253,8 @@ fn act(action: Action, session: &mut Session, state: &mut ConsoleState) {
         Action::ToggleMute(player) => Intent::ToggleMute(player),
         Action::NextLead => Intent::NextLead,
         Action::ToggleCountIn => Intent::ToggleCountIn,
+        Action::ToggleLoop => Intent::ToggleLoop,
+        Action::ToggleRamp => Intent::ToggleTempoRamp,
         Action::PreviousPreset => Intent::StepPreset(-1),
         Action::NextPreset => Intent::StepPreset(1),
         Action::TransposeDown => Intent::Transpose(-1),

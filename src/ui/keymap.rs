@@ -19,6 +19,10 @@ pub enum Action {
     ToggleMute(Player),
     NextLead,
     ToggleCountIn,
+    /// Loop the section playing, or play the whole form again.
+    ToggleLoop,
+    /// The tempo ramp on or off.
+    ToggleRamp,
     ToggleHelp,
     CloseHelp,
     Quit,
@@ -53,6 +57,8 @@ pub fn action_for(event: &KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Char('3') => Action::ToggleMute(Player::Piano),
         KeyCode::Tab => Action::NextLead,
         KeyCode::Char('i') | KeyCode::Char('I') => Action::ToggleCountIn,
+        KeyCode::Char('l') | KeyCode::Char('L') => Action::ToggleLoop,
+        KeyCode::Char('r') | KeyCode::Char('R') => Action::ToggleRamp,
         KeyCode::Char('?') => Action::ToggleHelp,
         _ => return None,
     };
@@ -84,6 +90,8 @@ mod tests {
             (KeyCode::Char('3'), Action::ToggleMute(Player::Piano)),
             (KeyCode::Tab, Action::NextLead),
             (KeyCode::Char('i'), Action::ToggleCountIn),
+            (KeyCode::Char('l'), Action::ToggleLoop),
+            (KeyCode::Char('r'), Action::ToggleRamp),
             (KeyCode::Char('?'), Action::ToggleHelp),
             (KeyCode::Char('q'), Action::Quit),
             (KeyCode::Esc, Action::Quit),

@@ -1,12 +1,12 @@
 //! What the console shows, fed by telemetry: pure data with no terminal, no clock and no
 //! engine, so a recorded telemetry stream replays to the same screens.
 
-use crate::band::{Arrangement, ChordSlot};
+use crate::band::{Arrangement, ChordSlot, PassPoint, Trainer};
 use crate::engine::journal::JournalEntry;
 use crate::engine::{Telemetry, Transport};
 use crate::live::DriverSummary;
 use crate::practice::{PhraseTracker, PracticeLog, PracticeReport};
-use crate::theory::{Key, Notation, PitchClass, SpelledPitch};
+use crate::theory::{Key, Notation, PitchClass, SpelledPitch, transposed_key};
 
 /// How meters fall between frames: about 20 dB a second at 30 frames a second.
 const METER_FALL_PER_FRAME: f32 = 0.85;
@@ -77,11 +77,16 @@ impl Look {
 /// Everything on the console's screen.
 #[derive(Clone, Debug)]
 pub struct ConsoleState {
+    /// The arrangement in the key the band plays in now (moved by the key cycle).
     pub arrangement: Arrangement,
+    /// The arrangement as loaded, in `key`.
+    home: Arrangement,
     /// The session cue the preset comes from.
     pub cue: String,
-    /// The key the preset is played in now.
+    /// The key the preset is played in (before the key cycle moves it).
     pub key: Key,
+    /// Semitones above `key` the band plays in now (the key cycle), 0 … 11.
+    pub key_shift: u8,
     /// Semitones from the preset's own key.
     pub transposition: i32,
     pub telemetry: Option<Telemetry>,
@@ -122,9 +127,11 @@ pub enum Countdown {
 impl ConsoleState {
     pub fn new(arrangement: Arrangement, cue: String, key: Key, look: Look) -> ConsoleState {
         ConsoleState {
+            home: arrangement.clone(),
             arrangement,
             cue,
             key,
+            key_shift: 0,
             transposition: 0,
             telemetry: None,
             phrases: PhraseTracker::new(),
@@ -144,7 +151,9 @@ impl ConsoleState {
 
     /// Another preset or key: phrases start afresh.
     pub fn set_arrangement(&mut self, arrangement: Arrangement, cue: String, key: Key) {
+        self.home = arrangement.clone();
         self.arrangement = arrangement;
+        self.key_shift = 0;
         self.cue = cue;
         self.key = key;
         self.phrases.reset();
@@ -169,23 +178,43 @@ impl ConsoleState {
         let now = self.practice.log_frame(t.frame);
         if self.practice_changed {
             self.practice_changed = false;
-            self.take_report = Some(self.practice.report(&self.arrangement, rate, now));
+            // The bar lines carry the key shift: the analysis moves the home key's chords.
+            self.take_report = Some(self.practice.report(&self.home, rate, now));
         }
         if self.phrases.finished() != self.phrases_judged {
             self.phrases_judged = self.phrases.finished();
             self.phrase_report = self.phrases.last().map(|phrase| {
                 let span = self.practice.log_frame(phrase.start_frame)
                     ..=self.practice.log_frame(phrase.end_frame);
-                self.practice
-                    .report_between(span, &self.arrangement, rate, now)
+                self.practice.report_between(span, &self.home, rate, now)
             });
+        }
+    }
+
+    /// The key the band plays in now, spelled as the console spells a transposition.
+    pub fn key_in_force(&self) -> Key {
+        transposed_key(self.key, i32::from(self.key_shift))
+    }
+
+    /// Show the band `key_shift` semitones above the home key (the key cycle moved on).
+    fn follow_key(&mut self, key_shift: u8) {
+        if key_shift != self.key_shift {
+            self.key_shift = key_shift;
+            self.arrangement = self.home.transposed(key_shift);
         }
     }
 
     /// One telemetry snapshot, in the order the engine produced them.
     pub fn feed(&mut self, t: &Telemetry) {
         for onset in t.onsets() {
+            // Each note is heard in the key of its bar.
+            if onset.in_form {
+                self.follow_key(onset.position.key_shift);
+            }
             self.phrases.note_on(&self.arrangement, onset);
+        }
+        if t.transport == Transport::Playing {
+            self.follow_key(t.position.key_shift);
         }
         let any_held = t.held_keys != [0, 0];
         let samples_per_beat = f64::from(t.sample_rate) * 60.0 / f64::from(t.tempo.max(1.0));
@@ -207,34 +236,68 @@ impl ConsoleState {
         self.telemetry.map_or(Transport::Playing, |t| t.transport)
     }
 
-    /// The slot sounding now (the first while stopped or counting in), and the bar within it.
-    pub fn current_slot(&self) -> (&ChordSlot, u32) {
+    /// The loop, ramp and key cycle the engine plays.
+    pub fn trainer(&self) -> Trainer {
+        self.telemetry.map_or_else(Trainer::default, |t| t.trainer)
+    }
+
+    /// Where the trainer stands in the bar sounding (the top of the form, or of the loop,
+    /// while stopped or counting in).
+    fn pass_point(&self) -> PassPoint {
         match self.telemetry {
-            Some(t) if t.transport == Transport::Playing => {
-                self.arrangement.slot_at(t.position.bar)
-            }
-            _ => (&self.arrangement.slots[0], 0),
+            Some(t) if t.transport == Transport::Playing => PassPoint {
+                form_bar: t.position.form_bar,
+                key_shift: self.key_shift,
+                ..PassPoint::default()
+            },
+            _ => PassPoint {
+                key_shift: self.key_shift,
+                ..self.trainer().start_at(0, self.arrangement.form_bars)
+            },
         }
     }
 
-    /// The next chord change's slot: the slot after the current one in the form.
-    pub fn next_slot(&self) -> &ChordSlot {
-        let (slot, _) = self.current_slot();
-        let slots = &self.arrangement.slots;
-        let index = slots
-            .iter()
-            .position(|s| s.start_bar == slot.start_bar)
-            .unwrap_or(0);
-        &slots[(index + 1) % slots.len()]
+    /// The slot sounding now (the first of the form or loop while stopped or counting
+    /// in), and the bar within it.
+    pub fn current_slot(&self) -> (&ChordSlot, u32) {
+        self.arrangement
+            .slot_at(u64::from(self.pass_point().form_bar))
+    }
+
+    /// The next chord change: its slot (in the key it will be played in) and the bars
+    /// until it, counting this one; `None` if the chord never changes. Bar by bar as the
+    /// conductor goes, so a loop's end leads back to its first chord and a key cycle's
+    /// new key is a change.
+    fn next_change(&self) -> Option<(ChordSlot, u32)> {
+        let trainer = self.trainer();
+        let form_bars = self.arrangement.form_bars;
+        let here = self.pass_point();
+        let slot_of = |point: PassPoint| {
+            let (slot, _) = self.home.slot_at(u64::from(point.form_bar));
+            (slot.start_bar, point.key_shift)
+        };
+        let mut point = here;
+        for bars in 1..=2 * form_bars + 1 {
+            point = trainer.after(point, form_bars);
+            if slot_of(point) != slot_of(here) {
+                let (slot, _) = self.home.slot_at(u64::from(point.form_bar));
+                return Some((slot.transposed(self.key, point.key_shift), bars));
+            }
+        }
+        None
+    }
+
+    /// The next chord change's slot (the current one if the chord never changes).
+    pub fn next_slot(&self) -> ChordSlot {
+        self.next_change()
+            .map_or_else(|| *self.current_slot().0, |(slot, _)| slot)
     }
 
     /// How far away the next change is.
     pub fn countdown(&self) -> Countdown {
-        if self.arrangement.slots.len() == 1 {
+        let Some((_, bars_left)) = self.next_change() else {
             return Countdown::NoChange;
-        }
-        let (slot, bar_in_slot) = self.current_slot();
-        let bars_left = slot.bars.saturating_sub(bar_in_slot).max(1);
+        };
         let beat = match self.telemetry {
             Some(t) if t.transport == Transport::Playing => t.position.beat.floor() as u32 + 1,
             _ => 1,
@@ -246,16 +309,11 @@ impl ConsoleState {
         }
     }
 
-    /// Bar (1-based, within one pass of the form) and beat (1-based), if playing.
+    /// Bar (1-based, within the form) and beat (1-based), if playing.
     pub fn bar_and_beat(&self) -> Option<(u32, u32)> {
         let t = self.telemetry?;
-        (t.transport == Transport::Playing).then(|| {
-            let form = u64::from(self.arrangement.form_bars.max(1));
-            (
-                (t.position.bar % form) as u32 + 1,
-                t.position.beat.floor() as u32 + 1,
-            )
-        })
+        (t.transport == Transport::Playing)
+            .then(|| (t.position.form_bar + 1, t.position.beat.floor() as u32 + 1))
     }
 
     /// The lead keys held now.

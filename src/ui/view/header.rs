@@ -1,6 +1,7 @@
 //! The title line: the preset, its key and the cue it comes from, or a notice.
 
 use super::theme::Theme;
+use crate::band::KeyCycle;
 use crate::ui::state::ConsoleState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -20,6 +21,13 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Span::styled(a.title.clone(), theme.title()),
         Span::styled(format!(" in {}", key_name(state)), theme.label()),
     ];
+    if let Some(cycle) = state.trainer().key_cycle {
+        let by = match cycle {
+            KeyCycle::Fourths => "up a fourth",
+            KeyCycle::Semitones => "up a semitone",
+        };
+        spans.push(Span::styled(format!(", {by} each pass"), theme.accent()));
+    }
     if let Some(notice) = &state.notice {
         // A notice tells the player what to do ("press space to restart it"): when it does
         // not fit beside the title it takes the title's place until it is gone.
@@ -41,7 +49,9 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
+/// The key the band plays in now (a key cycle moves it each pass).
 fn key_name(state: &ConsoleState) -> String {
-    let quality = if state.key.minor { "minor" } else { "major" };
-    format!("{} {quality}", state.key.tonic.name(state.look.notation))
+    let key = state.key_in_force();
+    let quality = if key.minor { "minor" } else { "major" };
+    format!("{} {quality}", key.tonic.name(state.look.notation))
 }

@@ -14,7 +14,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Notation::Unicode => ("← →", "↑ ↓"),
         Notation::Ascii => ("Left Right", "Up Down"),
     };
-    let rows: [(&str, &str); 16] = [
+    let rows: [(&str, &str); 18] = [
         ("space", "stop the band / start it from bar 1"),
         (left_right, "previous / next preset"),
         (up_down, "tempo up / down (2 BPM)"),
@@ -22,6 +22,8 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         ("1 2 3", "mute bass / drums / piano"),
         ("Tab", "next lead voice"),
         ("i", "count-in bar on / off"),
+        ("l", "loop the section playing / the whole form"),
+        ("r", "tempo ramp: faster every few passes on / off"),
         ("?", "this help"),
         ("q  Esc", "quit (Ctrl-C too)"),
         ("", ""),

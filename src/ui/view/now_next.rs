@@ -22,7 +22,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Countdown::LastBar { .. } => "next bar".to_string(),
         Countdown::NoChange => "same".to_string(),
     };
-    let panels = [("NOW", now, String::new()), ("NEXT", next, next_title)];
+    let panels = [("NOW", now, String::new()), ("NEXT", &next, next_title)];
     // The next chord's panel only where both fit side by side.
     let both = area.width >= 60;
     let columns = if both {

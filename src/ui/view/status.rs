@@ -30,6 +30,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         (_, Some((bar, beat))) => (Some(bar), Some(beat)),
         _ => (None, None),
     };
+    let trainer = state.trainer();
     spans.push(Span::styled(
         match bar {
             Some(bar) => format!("bar {bar:>2}/{} ", a.form_bars),
@@ -37,6 +38,9 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         },
         theme.title(),
     ));
+    if let Some(form_loop) = trainer.form_loop {
+        spans.push(Span::styled(format!("loop {form_loop} "), theme.accent()));
+    }
     for b in 1..=a.beats_per_bar {
         let now = Some(b) == beat;
         spans.push(Span::styled(
@@ -58,6 +62,15 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
     spans.push(Span::styled(countdown_text(state), theme.accent()));
     spans.push(Span::styled(format!(" {} ", g.dot), theme.label()));
     spans.push(Span::styled(format!("{tempo:.0} BPM"), theme.title()));
+    if let Some(ramp) = trainer.ramp {
+        // The ramp's end only when it is not the end of the tempo range.
+        let end = if ramp.max < *crate::preset::TEMPO_RANGE.end() {
+            format!(" to {:.0}", ramp.max)
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(format!(" {ramp}{end}"), theme.accent()));
+    }
     spans.push(Span::styled(
         format!(" swing {:.1}:1", a.swing),
         theme.label(),
@@ -69,7 +82,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
 fn countdown_text(state: &ConsoleState) -> String {
     let n = state.look.notation;
     let next = state.next_slot();
-    let name = chord_and_mode_change(state, next);
+    let name = chord_and_mode_change(state, &next);
     match state.countdown() {
         Countdown::Bars(bars) => format!("{name} in {bars} bars"),
         Countdown::LastBar { beat } => format!("{name} in 1 bar {} beat {beat}", glyphs(n).dot),
