@@ -247,3 +247,86 @@ fn a_band_the_player_stopped_stays_stopped_after_a_loss() {
     );
     session.stop();
 }
+
+/// A session that records into `takes`, with its history in `history`.
+fn start_recording(
+    device: &ManualDevice,
+    preset: &str,
+    takes: &std::path::Path,
+    history: &std::path::Path,
+) -> Session {
+    let settings = SessionSettings {
+        takes_dir: Some(takes.to_path_buf()),
+        history: Some(history.to_path_buf()),
+        seed: SEED,
+        host: AudioHost::Manual(device.clone()),
+        client_name: "unused".into(),
+        connect: false,
+    };
+    // The arrow keys step through every built-in preset.
+    let presets: Vec<preset::Preset> = preset::builtin()
+        .iter()
+        .map(|(name, _)| preset::find(name).unwrap())
+        .collect();
+    let index = presets.iter().position(|p| p.name == preset).unwrap();
+    let performance = Performance::new(presets, index, None, None).unwrap();
+    Session::start(settings, performance).expect("a present manual device")
+}
+
+#[test]
+fn a_new_preset_ends_the_take_where_the_engine_takes_it_and_begins_the_next() {
+    let scratch = tempfile::tempdir().unwrap();
+    let takes = scratch.path().join("takes");
+    let history = scratch.path().join("history.jsonl");
+    let device = ManualDevice::new(RATE, PERIOD);
+    let mut session = start_recording(&device, "generique", &takes, &history);
+    // A note in each take: on at once, off a block later.
+    session.live_input().send_now(InputEvent::NoteOn {
+        key: 62,
+        velocity: 0.8,
+    });
+    play(&mut session, &device, BLOCK);
+    session
+        .live_input()
+        .send_now(InputEvent::NoteOff { key: 62 });
+    play(&mut session, &device, RATE as usize - BLOCK);
+    session.apply(Intent::StepPreset(1)).unwrap();
+    let second = session.performance().preset().name.clone();
+    assert_ne!(second, "generique");
+    session.live_input().send_now(InputEvent::NoteOn {
+        key: 65,
+        velocity: 0.8,
+    });
+    play(&mut session, &device, BLOCK);
+    session
+        .live_input()
+        .send_now(InputEvent::NoteOff { key: 65 });
+    play(&mut session, &device, 3 * RATE as usize / 2 - BLOCK);
+    let done = session.stop();
+    assert_eq!(done.len(), 2, "{done:?}");
+    let (first, next) = (&done[0], &done[1]);
+    assert_eq!(first.info.preset, "generique");
+    assert_eq!(next.info.preset, second);
+    assert_eq!((first.info.notes_played, next.info.notes_played), (1, 1));
+    // Every frame the device rendered (2.5 s) is in one take or the other, once. The new
+    // preset takes over at the start of the block after the change.
+    let frames = |take: &ascenseur::take::FinishedTake| {
+        hound::WavReader::open(take.folder.join("mix.wav"))
+            .expect("mix.wav")
+            .duration() as usize
+    };
+    let (a, b) = (frames(first), frames(next));
+    assert_eq!(a + b, 5 * RATE as usize / 2);
+    assert!(
+        (RATE as usize..=RATE as usize + BLOCK).contains(&a),
+        "the first take has {a} frames"
+    );
+    // The second take's band starts its form at its own frame 0.
+    assert_eq!(next.info.form_start_s, Some(0.0));
+    assert_eq!(next.info.first_bar, Some(1));
+    // Two takes, two lines of history.
+    let read = ascenseur::take::history::History::read(&history).unwrap();
+    let presets: Vec<&str> = read.entries.iter().map(|e| e.preset.as_str()).collect();
+    assert_eq!(presets, ["generique", second.as_str()]);
+    assert!(read.skipped.is_empty());
+}
