@@ -26,7 +26,7 @@ enum Command {
     /// Play a preset live and take the player's MIDI (Générique by default).
     Play(PlayArgs),
     /// Render a preset offline to a 48 kHz stereo WAV.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// List the presets: name, title, tempo, feel, modes.
     Presets,
     /// Benchmarks on this machine's sound hardware: `dsp` (callback cost at each buffer
@@ -458,7 +458,7 @@ fn midi_flag_error(
     }
 }
 
-fn render_command(args: RenderArgs) -> anyhow::Result<()> {
+fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
     let preset = match (&args.take, args.preset) {
         (Some(take), _) => preset::find(&take.info.preset).map_err(|error| commands::BadValue {
             flag: "--take <DIR>",
