@@ -401,6 +401,8 @@ pub struct Session {
     earlier_journal_lost: u64,
     /// When the session began (RFC 3339): the history groups its takes by it.
     session_started: String,
+    /// When the take being recorded began.
+    take_started: Instant,
 }
 
 impl Session {
@@ -448,6 +450,7 @@ impl Session {
             notices,
             earlier_journal_lost: 0,
             session_started,
+            take_started: Instant::now(),
         };
         session.record_new_engine();
         Ok(session)
@@ -467,6 +470,16 @@ impl Session {
     /// The takes finished so far in this session, oldest first.
     pub fn takes(&self) -> &[FinishedTake] {
         &self.takes
+    }
+
+    /// The practice history the takes are added to, if any.
+    pub fn history(&self) -> Option<&std::path::Path> {
+        self.recorder.as_ref().and(self.settings.history.as_deref())
+    }
+
+    /// When the take being recorded began, if recording.
+    pub fn take_started(&self) -> Option<Instant> {
+        self.recorder.as_ref().map(|_| self.take_started)
     }
 
     /// The folder of the take being recorded, if recording.
@@ -553,6 +566,7 @@ impl Session {
                 &self.performance,
                 &self.session_started,
             );
+            self.take_started = Instant::now();
             if let Err(e) = recorder.next_take(setup) {
                 self.notices.push_back(Notice::Recording(format!(
                     "recording goes on in the take before: {e}"

@@ -16,7 +16,7 @@ use ascenseur::engine::{
 use ascenseur::live::DriverSummary;
 use ascenseur::preset;
 use ascenseur::theory::{Notation, NoteRole, PitchClass};
-use ascenseur::ui::state::Countdown;
+use ascenseur::ui::state::{Countdown, PracticeGlance};
 use ascenseur::ui::{ConsoleState, EngineInfo, Look, MidiInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -255,6 +255,11 @@ fn generique_playing(look: Look) -> ConsoleState {
         ],
     );
     state.feed(&telemetry(&state, 26, 2.5, &[71, 77]));
+    // Recording, with a history: today's minutes and the best tempo in the title line.
+    state.practice_glance = Some(PracticeGlance {
+        today_minutes: 23.4,
+        best_tempo: Some(132.0),
+    });
     state
 }
 

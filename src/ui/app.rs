@@ -4,7 +4,7 @@
 //! whatever arrives, and wakes early for a computer-keyboard note that must end.
 
 use super::keymap::{Action, TEMPO_STEP, action_for};
-use super::state::{ConsoleState, EngineInfo, Look, MidiInfo};
+use super::state::{ConsoleState, EngineInfo, Look, MidiInfo, PracticeGlance};
 use super::terminal::TerminalGuard;
 use crate::io::computer_keys::{ComputerKeys, KeyReleases, KeyboardEnhancement};
 use crate::io::midi_input::MidiInputs;
@@ -73,6 +73,7 @@ pub fn run(
     let mut piano = ComputerKeys::new(releases);
     let mut next_frame = Instant::now();
     let mut test_panic = TestPanic::from_env();
+    let mut glance = HistoryGlance::default();
     let result = loop {
         // The panic hook gave the terminal back: drawing on would scribble over the shell.
         if super::terminal::a_thread_panicked() {
@@ -114,6 +115,7 @@ pub fn run(
         if Instant::now() >= next_frame {
             test_panic.fire_when_due();
             refresh(session, midi, &mut state);
+            glance.update(session, &mut state);
             terminal.draw(|frame| frame.render_widget(&state, frame.area()))?;
             state.frame_drawn();
             next_frame += FRAME_INTERVAL;
@@ -189,6 +191,39 @@ fn start_input_thread(events: Sender<AppEvent>) -> std::io::Result<()> {
 }
 
 /// Bring the state up to date with the session: telemetry, notices, engine figures.
+/// The practice history as the header shows it, read again when a take ends or the
+/// preset changes.
+#[derive(Default)]
+struct HistoryGlance {
+    /// (takes finished, preset) when last read.
+    read_for: Option<(usize, String)>,
+    minutes_before: f64,
+    best_tempo: Option<f32>,
+}
+
+impl HistoryGlance {
+    fn update(&mut self, session: &Session, state: &mut ConsoleState) {
+        let (Some(path), Some(take_started)) = (session.history(), session.take_started()) else {
+            state.practice_glance = None;
+            return;
+        };
+        let preset = session.performance().preset().name.clone();
+        let now = (session.takes().len(), preset);
+        if self.read_for.as_ref() != Some(&now) {
+            // A history that does not read shows nothing of it; `ascenseur history` says
+            // why.
+            let history = crate::take::history::History::read(path).unwrap_or_default();
+            self.minutes_before = history.minutes_on(chrono::Local::now().date_naive());
+            self.best_tempo = history.best_tempo(&now.1);
+            self.read_for = Some(now);
+        }
+        state.practice_glance = Some(PracticeGlance {
+            today_minutes: self.minutes_before + take_started.elapsed().as_secs_f64() / 60.0,
+            best_tempo: self.best_tempo,
+        });
+    }
+}
+
 fn refresh(session: &mut Session, midi: Option<&MidiInputs>, state: &mut ConsoleState) {
     if let Some(notice) = session.poll() {
         state.notice = Some(match notice {

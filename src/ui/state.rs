@@ -74,6 +74,15 @@ impl Look {
     }
 }
 
+/// The header's look at the practice history.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PracticeGlance {
+    /// Minutes played today, every preset, the take being recorded included.
+    pub today_minutes: f64,
+    /// The highest tempo played steadily on this preset (the history's best tempo).
+    pub best_tempo: Option<f32>,
+}
+
 /// Everything on the console's screen.
 #[derive(Clone, Debug)]
 pub struct ConsoleState {
@@ -107,6 +116,9 @@ pub struct ConsoleState {
     pub help: bool,
     /// The latest thing the player should be told (a lost device, a full queue).
     pub notice: Option<String>,
+    /// Today's practice and the best tempo on this preset, from the history and the take
+    /// being recorded (`None` when nothing is recorded).
+    pub practice_glance: Option<PracticeGlance>,
     /// Where the computer keyboard's `a` key is (MIDI note), for the key legend.
     pub computer_keys_c: u8,
     /// Meter levels per stem (linear peak, falling between frames).
@@ -144,6 +156,7 @@ impl ConsoleState {
             look,
             help: false,
             notice: None,
+            practice_glance: None,
             computer_keys_c: 60,
             levels: [0.0; 4],
         }

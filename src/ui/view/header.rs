@@ -40,11 +40,24 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         }
         spans.push(Span::raw(if spans.is_empty() { " " } else { "  " }));
         spans.push(Span::styled(notice.clone(), theme.warning()));
-    } else if !state.cue.is_empty() {
-        spans.push(Span::styled(
-            format!("  after “{}”", state.cue),
-            theme.label(),
-        ));
+    } else {
+        let glance = state.practice_glance.map(|g| {
+            let best = g
+                .best_tempo
+                .map_or(String::new(), |t| format!(" · best {t:.0} BPM"));
+            format!("  today {:.0} min{best}", g.today_minutes)
+        });
+        let cue = format!("  after “{}”", state.cue);
+        let width = usize::from(area.width);
+        let used: usize = spans.iter().map(Span::width).sum();
+        let glance_width = glance.as_deref().map_or(0, |g| g.chars().count());
+        // The practice figures first; the cue where there is room for it too.
+        if !state.cue.is_empty() && used + glance_width + cue.chars().count() <= width {
+            spans.push(Span::styled(cue, theme.label()));
+        }
+        if let Some(glance) = glance {
+            spans.push(Span::styled(glance, theme.accent()));
+        }
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
