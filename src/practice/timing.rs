@@ -113,6 +113,10 @@ pub enum TimingVerdict {
     OnTime,
     /// Downbeats behind, offbeats on the grid: swing, not a fault.
     LaidBack,
+    /// Downbeats behind and offbeats ahead: the eighths are more even than the band's.
+    Straighter,
+    /// Downbeats ahead and offbeats behind: the eighths are more dotted than the band's.
+    SwungHarder,
 }
 
 impl TimingVerdict {
@@ -139,8 +143,12 @@ impl TimingVerdict {
         if down > LAID_BACK_MAX_MS {
             return Self::Dragging;
         }
+        // Leaning apart is not a tempo fault but a different swing: the offbeat sits
+        // earlier (or later) in the beat than the band's.
         match (lean(down), lean(offbeats.mean_ms)) {
             (Some(a), Some(b)) if a == b => a,
+            (Some(Self::Dragging), Some(Self::Rushing)) => Self::Straighter,
+            (Some(Self::Rushing), Some(Self::Dragging)) => Self::SwungHarder,
             _ => Self::OnTime,
         }
     }
@@ -151,6 +159,8 @@ impl TimingVerdict {
             Self::Dragging => "dragging",
             Self::OnTime => "on time",
             Self::LaidBack => "laid back",
+            Self::Straighter => "straighter",
+            Self::SwungHarder => "swung harder",
         }
     }
 }
@@ -411,6 +421,15 @@ mod tests {
         // So are downbeats later than swing explains, over exact offbeats.
         let report = TimingReport::measure(&eighths(&g, 4, 60.0, 0.0), &g);
         assert_eq!(report.verdict, TimingVerdict::Dragging, "{report}");
+    }
+
+    #[test]
+    fn downbeats_and_offbeats_leaning_apart_read_as_a_different_swing() {
+        let g = grid(150.0, 2.5);
+        let report = TimingReport::measure(&eighths(&g, 4, 20.0, -30.0), &g);
+        assert_eq!(report.verdict, TimingVerdict::Straighter, "{report}");
+        let report = TimingReport::measure(&eighths(&g, 4, -20.0, 30.0), &g);
+        assert_eq!(report.verdict, TimingVerdict::SwungHarder, "{report}");
     }
 
     #[test]
