@@ -11,6 +11,7 @@ pub mod flush_to_zero;
 pub mod journal;
 pub mod messages;
 pub mod pending;
+pub mod playback;
 
 pub use messages::{
     Command, EngineReturn, InputEvent, NoteOnset, ONSETS_PER_BLOCK, Telemetry, TimedInput,
@@ -30,6 +31,7 @@ use crate::synth::piano::PianoVoice;
 use crate::synth::pool::{Voice, VoicePool};
 use journal::{JOURNAL_CAPACITY, JournalEntry};
 use pending::PendingInput;
+pub use playback::{Playback, PlaybackProgress};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
@@ -221,6 +223,11 @@ pub struct Engine {
     onsets_missed: u64,
     /// Snapshots that did not fit in the telemetry ring, since the start.
     telemetry_lost: u64,
+    /// A take being played back, and one over that waits for room in the return ring.
+    playback: Option<Box<Playback>>,
+    finished_playback: Option<Box<Playback>>,
+    /// The frames of the latest playback: the take leaves them out.
+    playback_span: std::ops::Range<u64>,
 }
 
 impl Engine {
@@ -284,6 +291,9 @@ impl Engine {
             onset_count: 0,
             onsets_missed: 0,
             telemetry_lost: 0,
+            playback: None,
+            finished_playback: None,
+            playback_span: 0..0,
         };
         engine.set_trainer(config.trainer);
         engine.conductor.restart(0);
@@ -397,11 +407,14 @@ impl Engine {
             }
             // Play everything due now, then render up to the next due sound.
             self.apply_due();
+            self.play_back_due();
             let next_sound = self.queue.next_time().unwrap_or(u64::MAX);
             let next_input = self.next_input_time();
+            let next_playback = self.next_playback_time();
             let until = block_end
                 .min(next_sound.max(self.clock + 1))
-                .min(next_input.max(self.clock + 1));
+                .min(next_input.max(self.clock + 1))
+                .min(next_playback.max(self.clock + 1));
             let n = ((until - self.clock) as usize).min(MAX_CHUNK);
             let range = done * 2..(done + n) * 2;
             match stems.as_deref_mut() {
@@ -422,22 +435,183 @@ impl Engine {
             self.clock += n as u64;
             done += n;
         }
-        let left_out = match &mut self.mix_tap {
-            Some(tap) if tap.vacant_len() >= out.len() => {
-                tap.push_slice(out);
-                false
-            }
-            Some(_) => true,
-            None => false,
-        };
-        if left_out {
-            let frames = (out.len() / 2) as u64;
-            self.journal_entry(JournalEntry::MixGap {
-                frame: self.clock - frames,
-                frames,
-            });
-        }
+        self.tap_mix(out);
         self.publish_telemetry();
+    }
+
+    /// Copy the block just rendered into the recorded mix, but for the frames of a
+    /// playback. A part that does not fit is left out whole and journaled.
+    fn tap_mix(&mut self, out: &[f32]) {
+        if self.mix_tap.is_none() {
+            return;
+        }
+        let frames = (out.len() / 2) as u64;
+        let first = self.clock - frames;
+        let span = &self.playback_span;
+        let silent_from = span.start.clamp(first, self.clock);
+        let silent_to = span.end.clamp(silent_from, self.clock);
+        let parts = [
+            (first, silent_from - first),
+            (silent_to, self.clock - silent_to),
+        ];
+        for (frame, frames) in parts {
+            if frames == 0 {
+                continue;
+            }
+            let from = ((frame - first) * 2) as usize;
+            let part = &out[from..from + frames as usize * 2];
+            let left_out = match &mut self.mix_tap {
+                Some(tap) if tap.vacant_len() >= part.len() => {
+                    tap.push_slice(part);
+                    false
+                }
+                _ => true,
+            };
+            if left_out {
+                self.journal_entry(JournalEntry::MixGap { frame, frames });
+            }
+        }
+    }
+
+    /// Begin, play and end a playback as its frames come.
+    fn play_back_due(&mut self) {
+        if let Some(done) = self.finished_playback.take() {
+            self.hand_back_playback(done);
+        }
+        let Some(mut playback) = self.playback.take() else {
+            return;
+        };
+        if playback.begins_at(self.clock) {
+            // The player's own notes held into it would hang over the take; they end
+            // where it begins.
+            self.journal_entry(JournalEntry::Played(TimedInput {
+                frame: self.clock,
+                event: InputEvent::AllNotesOff,
+            }));
+            self.apply_input(InputEvent::AllNotesOff);
+        }
+        while let Some(sound) = playback.pop_band(self.clock) {
+            self.sound_band(sound);
+        }
+        while let Some(event) = playback.pop_player(self.clock) {
+            self.apply_input(event);
+        }
+        if self.clock < playback.end_frame() {
+            self.playback = Some(playback);
+            return;
+        }
+        let (keys, sustain) = playback.take_held();
+        for (key, down) in keys.iter().enumerate() {
+            if *down {
+                self.apply_input(InputEvent::NoteOff { key: key as u8 });
+            }
+        }
+        if sustain {
+            self.apply_input(InputEvent::Sustain(false));
+        }
+        self.hand_back_playback(playback);
+    }
+
+    /// A playback that is over goes back to be dropped off this thread, as soon as
+    /// there is room.
+    fn hand_back_playback(&mut self, playback: Box<Playback>) {
+        if let Err(EngineReturn::Playback(back)) =
+            self.returns.try_push(EngineReturn::Playback(playback))
+        {
+            self.finished_playback = Some(back);
+        }
+    }
+
+    fn next_playback_time(&self) -> u64 {
+        let Some(playback) = &self.playback else {
+            return u64::MAX;
+        };
+        let sound = playback.next_time().unwrap_or(u64::MAX);
+        let start = playback.start_frame();
+        let edge = if start > self.clock {
+            start
+        } else {
+            playback.end_frame()
+        };
+        sound.min(edge)
+    }
+
+    /// Place a playback from the next bar line, the band holding its next bar back to
+    /// the playback's end.
+    fn start_playback(&mut self, mut playback: Box<Playback>) {
+        let start = if self.playing {
+            self.conductor.next_bar_start().max(self.clock as f64)
+        } else {
+            self.clock as f64
+        };
+        playback.place(start);
+        if self.playing {
+            self.conductor.delay_next_bar(start + playback.length());
+        }
+        self.playback_span = playback.start_frame()..playback.end_frame();
+        self.journal_entry(JournalEntry::Playback {
+            frame: self.clock,
+            from: playback.start_frame(),
+            to: playback.end_frame(),
+        });
+        self.playback = Some(playback);
+    }
+
+    /// The player asked the playback to stop: it ends at its first bar line the band can
+    /// still come in on (the players plan a bar a beat ahead), and the band goes on
+    /// from there.
+    fn stop_playback(&mut self) {
+        let Some(playback) = &mut self.playback else {
+            return;
+        };
+        let planned_end = playback.end_frame();
+        // The band's bar after the playback may be planned already: then it plays out.
+        let band_waits = !self.playing
+            || (self.conductor.next_bar_start().round() as u64 == planned_end
+                && !self.conductor.needs_planning(self.clock + 1));
+        if !band_waits {
+            return;
+        }
+        let spb = self.sample_rate as f64 * 60.0 / self.conductor.next_tempo() as f64;
+        let earliest = self.clock + (spb + 0.1 * self.sample_rate as f64) as u64;
+        let Some(cut) = playback.cut_at_bar_after(earliest) else {
+            return;
+        };
+        if self.playing {
+            self.conductor.delay_next_bar(cut);
+        }
+        let (from, to) = (playback.start_frame(), playback.end_frame());
+        self.playback_span = from..to.max(from);
+        self.journal_entry(JournalEntry::Playback {
+            frame: self.clock,
+            from,
+            to,
+        });
+    }
+
+    /// The band was stopped, started or given a new form: a playback ends now.
+    fn end_playback_now(&mut self) {
+        let Some(playback) = &mut self.playback else {
+            return;
+        };
+        playback.cut_now(self.clock);
+        let (from, to) = (playback.start_frame(), playback.end_frame());
+        self.playback_span = from..to.max(from);
+        self.journal_entry(JournalEntry::Playback {
+            frame: self.clock,
+            from,
+            to,
+        });
+    }
+
+    /// Where the music is at `frame`: the playback's bar while one sounds.
+    fn position_at(&self, frame: u64) -> Position {
+        match &self.playback {
+            Some(playback) if self.playback_span.contains(&frame) => {
+                playback.position(frame, &self.arrangement)
+            }
+            _ => self.conductor.position(frame, &self.arrangement),
+        }
     }
 
     fn plan_until(&mut self, horizon: u64) {
@@ -458,27 +632,7 @@ impl Engine {
 
     fn apply_due(&mut self) {
         while let Some(event) = self.queue.pop_due(self.clock) {
-            let heard = match event.sound {
-                Sound::Bass(note) if !self.mute[0] => {
-                    self.bass.start(note);
-                    true
-                }
-                Sound::Drum(hit) if !self.mute[1] => {
-                    self.drums.hit(hit);
-                    true
-                }
-                Sound::Piano(note) if !self.mute[2] => {
-                    self.piano.start(note);
-                    true
-                }
-                // The count-in is for the player: it sounds with the drums muted too.
-                Sound::Click(hit) => {
-                    self.drums.hit(hit);
-                    false
-                }
-                _ => false,
-            };
-            if heard {
+            if self.sound_band(event.sound) {
                 self.journal_entry(JournalEntry::Band {
                     frame: self.clock,
                     sound: event.sound,
@@ -486,11 +640,39 @@ impl Engine {
             }
         }
         while let Some(input) = self.pending.pop_due(self.clock) {
-            self.journal_entry(JournalEntry::Played(TimedInput {
-                frame: self.clock,
-                event: input.event,
-            }));
+            // What the player plays over a playback sounds, but is not part of the take.
+            if !self.playback_span.contains(&self.clock) {
+                self.journal_entry(JournalEntry::Played(TimedInput {
+                    frame: self.clock,
+                    event: input.event,
+                }));
+            }
             self.apply_input(input.event);
+        }
+    }
+
+    /// Start a band sound on its voices; returns whether it is heard (its player is not
+    /// muted and it is not a count-in click).
+    fn sound_band(&mut self, sound: Sound) -> bool {
+        match sound {
+            Sound::Bass(note) if !self.mute[0] => {
+                self.bass.start(note);
+                true
+            }
+            Sound::Drum(hit) if !self.mute[1] => {
+                self.drums.hit(hit);
+                true
+            }
+            Sound::Piano(note) if !self.mute[2] => {
+                self.piano.start(note);
+                true
+            }
+            // The count-in is for the player: it sounds with the drums muted too.
+            Sound::Click(hit) => {
+                self.drums.hit(hit);
+                false
+            }
+            _ => false,
         }
     }
 
@@ -528,7 +710,11 @@ impl Engine {
             // A new arrangement waits in the ring, with the commands behind it, until the
             // controller has collected enough old ones to make room for the one it
             // replaces: freeing that here would free on the audio thread.
-            if matches!(self.commands.first(), Some(Command::Load(_))) && self.returns.is_full() {
+            let returns_a_box = matches!(
+                self.commands.first(),
+                Some(Command::Load(_) | Command::PlayBack(_))
+            );
+            if returns_a_box && self.returns.is_full() {
                 break;
             }
             let Some(command) = self.commands.try_pop() else {
@@ -552,6 +738,7 @@ impl Engine {
                     self.lead_instrument = kind;
                 }
                 Command::Load(arrangement) => {
+                    self.end_playback_now();
                     let old = std::mem::replace(&mut self.arrangement, arrangement);
                     self.conductor.set_tempo(self.arrangement.tempo);
                     // A loop the new form cannot hold is dropped.
@@ -563,10 +750,17 @@ impl Engine {
                     // the check above left room for it.
                     let _ = self.returns.try_push(EngineReturn::Arrangement(old));
                 }
-                Command::Restart => self.restart_form(),
-                Command::Start if !self.playing => self.start_band(),
+                Command::Restart => {
+                    self.end_playback_now();
+                    self.restart_form();
+                }
+                Command::Start if !self.playing => {
+                    self.end_playback_now();
+                    self.start_band();
+                }
                 Command::Start => {}
                 Command::Stop => {
+                    self.end_playback_now();
                     self.playing = false;
                     self.counting_in = None;
                     self.queue.clear();
@@ -586,6 +780,12 @@ impl Engine {
                     key_cycle,
                     ..self.conductor.trainer()
                 }),
+                Command::PlayBack(playback) if self.playback.is_some() => {
+                    // One at a time: the check above left room to hand it back.
+                    let _ = self.returns.try_push(EngineReturn::Playback(playback));
+                }
+                Command::PlayBack(playback) => self.start_playback(playback),
+                Command::StopPlayback => self.stop_playback(),
             }
         }
     }
@@ -713,12 +913,13 @@ impl Engine {
             self.onsets_missed += 1;
             return;
         }
-        let in_form = self.playing && self.form_started();
+        let played_back = self.playback.is_some() && self.playback_span.contains(&self.clock);
+        let in_form = (self.playing && self.form_started()) || played_back;
         self.onsets[self.onset_count] = NoteOnset {
             key,
             velocity,
             frame: self.clock,
-            position: self.conductor.position(self.clock, &self.arrangement),
+            position: self.position_at(self.clock),
             in_form,
         };
         self.onset_count += 1;
@@ -822,7 +1023,11 @@ impl Engine {
     }
 
     fn publish_telemetry(&mut self) {
-        let position = self.conductor.position(self.clock, &self.arrangement);
+        let position = self.position_at(self.clock);
+        let tempo = match &self.playback {
+            Some(_) if self.playback_span.contains(&self.clock) => position.tempo,
+            _ => self.conductor.tempo(),
+        };
         let mut held = [0u64; 2];
         for key in self.lead.held_keys() {
             held[(key / 64) as usize & 1] |= 1 << (key % 64);
@@ -830,7 +1035,7 @@ impl Engine {
         let telemetry = Telemetry {
             frame: self.clock,
             position,
-            tempo: self.conductor.tempo(),
+            tempo,
             stem_peaks: self.stem_peaks,
             limiter_db: self.limiter.reduction_db(),
             held_keys: held,
@@ -849,6 +1054,7 @@ impl Engine {
             telemetry_lost: self.telemetry_lost,
             journal_lost: self.journal_lost,
             trainer: self.conductor.trainer(),
+            playback: self.playback.as_ref().map(|p| p.progress(self.clock)),
         };
         // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
         // for the next one, as the phrase analysis needs every note.

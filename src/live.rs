@@ -16,8 +16,11 @@
 
 pub mod audio_panic;
 pub mod performance;
+pub mod tape;
 
 pub use performance::{Intent, Performance, PerformanceError};
+pub use tape::{NothingToPlay, PlaybackScope};
+use tape::{Tape, TapeStretch};
 
 use crate::engine::journal::JournalEntry;
 use crate::engine::{Command, Engine, EngineController, Telemetry};
@@ -403,6 +406,20 @@ pub struct Session {
     session_started: String,
     /// When the take being recorded began.
     take_started: Instant,
+    /// The take in memory, for playing it back.
+    tape: Tape,
+    /// A playback asked for, waiting for the journal to reach the end of its bars.
+    playback_waiting: Option<TapeStretch>,
+}
+
+/// What asking for a playback did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaybackNews {
+    /// Bars `first` to `last` of the take (counted from 1) play back from the next bar
+    /// line, once the last of them has ended.
+    Starts { first: u64, last: u64 },
+    /// The playback sounding (or waiting) stops at its next bar line.
+    Stops,
 }
 
 impl Session {
@@ -451,6 +468,8 @@ impl Session {
             earlier_journal_lost: 0,
             session_started,
             take_started: Instant::now(),
+            tape: Tape::default(),
+            playback_waiting: None,
         };
         session.record_new_engine();
         Ok(session)
@@ -525,6 +544,47 @@ impl Session {
     pub fn take_journal(&mut self, mut each: impl FnMut(&JournalEntry)) {
         for entry in self.journal.drain(..) {
             each(&entry);
+        }
+    }
+
+    /// Play the player's last phrase (or the whole take) back over the band as it played
+    /// it, through the lead voice, from the next bar line once its bars have ended; the
+    /// band goes on after it where it left off, and the take leaves it out. While one
+    /// plays or waits, it stops instead.
+    pub fn play_back(&mut self, scope: PlaybackScope) -> Result<PlaybackNews, NothingToPlay> {
+        let playing = self.last_telemetry.is_some_and(|t| t.playback.is_some());
+        if playing || self.playback_waiting.is_some() {
+            self.playback_waiting = None;
+            self.outbox.push_back(Command::StopPlayback);
+            self.flush();
+            return Ok(PlaybackNews::Stops);
+        }
+        let now = self.running.as_ref().map_or(0, |r| r.engine_frame);
+        let rate = self.last_telemetry.map_or(48_000.0, |t| t.sample_rate);
+        let stretch = self.tape.stretch(scope, now, rate)?;
+        let bars = self.tape.bars();
+        let (first, last) = stretch.bars(bars);
+        self.playback_waiting = Some(stretch);
+        self.send_playback_when_ready();
+        Ok(PlaybackNews::Starts {
+            first: first + 1,
+            last: last + 1,
+        })
+    }
+
+    /// Send the playback waiting once the journal holds all of its bars.
+    fn send_playback_when_ready(&mut self) {
+        let (Some(stretch), Some(running)) = (self.playback_waiting, &self.running) else {
+            return;
+        };
+        if !self.tape.reached(running.engine_frame, stretch.ends_at) {
+            return;
+        }
+        self.playback_waiting = None;
+        let rate = self.last_telemetry.map_or(48_000.0, |t| t.sample_rate);
+        if let Some(playback) = self.tape.playback(stretch, rate) {
+            self.outbox.push_back(Command::PlayBack(Box::new(playback)));
+            self.flush();
         }
     }
 
@@ -626,6 +686,7 @@ impl Session {
             xruns,
             &mut self.journal,
             &mut self.recorder,
+            &mut self.tape,
         );
         if let Some(recorder) = &self.recorder {
             while let Some(problem) = recorder.problem() {
@@ -647,6 +708,7 @@ impl Session {
             self.failed = true;
             return Some(Notice::EngineFailed(audio_panic::take_message()));
         }
+        self.send_playback_when_ready();
         self.flush();
         self.notices.pop_front()
     }
@@ -659,12 +721,14 @@ impl Session {
         xruns: u64,
         journal: &mut VecDeque<JournalEntry>,
         recorder: &mut Option<TakeRecorder>,
+        tape: &mut Tape,
     ) {
         controller.drain_journal(|entry| {
             if journal.len() == JOURNAL_HISTORY {
                 journal.pop_front();
             }
             journal.push_back(entry);
+            tape.record(&entry);
             if let Some(recorder) = recorder {
                 recorder.journal(entry);
             }
@@ -717,7 +781,12 @@ impl Session {
                 self.earlier_xruns,
                 &mut self.journal,
                 &mut self.recorder,
+                &mut self.tape,
             );
+            // The next engine's clock starts again: what is on tape cannot be placed
+            // on it.
+            self.tape.clear();
+            self.playback_waiting = None;
             controller.drain_telemetry(|t| journal_lost = journal_lost.max(t.journal_lost));
             self.earlier_journal_lost += journal_lost;
         }

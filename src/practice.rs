@@ -26,7 +26,7 @@ pub use log::{PlayedNote, PracticeLog};
 pub use notes::{NoteChoice, PlacedNote, Share, slot_of_bar};
 pub use phrase::{Landing, Phrase, PhraseNote, PhraseTracker, REST_BEATS};
 pub use report::PracticeReport;
-pub use space::{PhraseLength, Space};
+pub use space::{PhraseLength, Space, phrase_spans};
 pub use timing::{
     ClassTiming, GridPlacement, LAID_BACK_MAX_MS, LAID_BACK_MIN_MS, LEAN_MS, NoteTiming,
     PAIR_OFFBEAT_WINDOW, PAIR_ON_BEAT, POCKET_MS, Swing, TimingReport, TimingVerdict,

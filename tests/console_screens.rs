@@ -93,6 +93,7 @@ fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
         telemetry_lost: 0,
         journal_lost: 0,
         trainer: Trainer::default(),
+        playback: None,
     }
 }
 

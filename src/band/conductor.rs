@@ -298,6 +298,18 @@ impl Conductor {
         }; 4];
     }
 
+    /// Where the next bar to plan starts (fractional, as the players place notes).
+    pub fn next_bar_start(&self) -> f64 {
+        self.next_bar_start
+    }
+
+    /// Hold the next bar back to sample `at` (later than planned): the band pauses from
+    /// the end of the last bar planned and goes on from there, in the same form, loop
+    /// and key, while a take is played back.
+    pub fn delay_next_bar(&mut self, at: f64) {
+        self.next_bar_start = at;
+    }
+
     /// Whether the next bar must be planned before sample `horizon` is rendered: players
     /// plan a bar one beat (and a little) before it starts, so early drum notes and
     /// piano anticipations are never late.

@@ -1,7 +1,8 @@
 //! What crosses between the engine and the other threads. Everything here is `Copy`
-//! except [`Command::Load`], whose box travels back in [`EngineReturn`] to be dropped off
-//! the audio thread.
+//! except [`Command::Load`] and [`Command::PlayBack`], whose boxes travel back in
+//! [`EngineReturn`] to be dropped off the audio thread.
 
+use super::playback::{Playback, PlaybackProgress};
 use crate::band::{Arrangement, FormLoop, KeyCycle, Player, Position, TempoRamp, Trainer};
 use crate::preset::LeadInstrument;
 
@@ -35,12 +36,20 @@ pub enum Command {
     SetTempoRamp(Option<TempoRamp>),
     /// Move to the next key at each pass (or stay in the key reached).
     SetKeyCycle(Option<KeyCycle>),
+    /// Play a stretch of the take back in place of the band, from the next bar line (at
+    /// once while the band is stopped); the band goes on after it where it left off. The
+    /// player's live notes still sound. Ignored (and handed back) while another plays;
+    /// waits, like [`Command::Load`], until the return ring has room.
+    PlayBack(Box<Playback>),
+    /// End the playback at its next bar line (a beat or more away).
+    StopPlayback,
 }
 
 /// From the engine back to the controller, to be dropped there.
 #[derive(Debug)]
 pub enum EngineReturn {
     Arrangement(Box<Arrangement>),
+    Playback(Box<Playback>),
 }
 
 /// A player's gesture, already parsed from MIDI or the computer keyboard.
@@ -153,6 +162,8 @@ pub struct Telemetry {
     /// Loop, tempo ramp and key cycle in force (where they stand in the bar sounding is
     /// in `position`: form bar, key shift, passes, tempo).
     pub trainer: Trainer,
+    /// A take being played back (the position above is then the playback's).
+    pub playback: Option<PlaybackProgress>,
 }
 
 impl Telemetry {

@@ -101,7 +101,8 @@ impl PracticeLog {
             JournalEntry::Band { .. }
             | JournalEntry::MixGap { .. }
             | JournalEntry::Missed { .. }
-            | JournalEntry::Loaded { .. } => {
+            | JournalEntry::Loaded { .. }
+            | JournalEntry::Playback { .. } => {
                 self.clock = self.clock.max(frame);
                 false
             }

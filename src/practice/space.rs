@@ -51,14 +51,7 @@ impl Space {
         let beat = |frame: f64| grid.beat_at_frame(frame.round().max(0.0) as u64);
         let rest = |from: f64, to: f64| beat(to) - beat(from) >= REST_BEATS - BEAT_TOLERANCE;
 
-        // Phrases: sounding spans joined across silences shorter than a rest.
-        let mut phrases: Vec<(f64, f64)> = Vec::new();
-        for &(start, end) in &sounding {
-            match phrases.last_mut() {
-                Some(phrase) if !rest(phrase.1, start) => phrase.1 = end,
-                _ => phrases.push((start, end)),
-            }
-        }
+        let mut phrases = join_phrases(&sounding, grid);
         if phrases.last().is_some_and(|p| !rest(p.1, now as f64)) {
             phrases.pop();
         }
@@ -103,6 +96,27 @@ impl Space {
             mean_phrase_length,
         }
     }
+}
+
+/// Every phrase of `notes` as (first note-on, end of its last note) in frames, in order,
+/// the last one included though no rest has followed it yet (notes still sounding end at
+/// `now`).
+pub fn phrase_spans(notes: &[PlayedNote], grid: &BeatGrid, now: u64) -> Vec<(f64, f64)> {
+    join_phrases(&sounding_spans(notes, now), grid)
+}
+
+/// Sounding spans joined across silences shorter than a rest.
+fn join_phrases(sounding: &[(f64, f64)], grid: &BeatGrid) -> Vec<(f64, f64)> {
+    let beat = |frame: f64| grid.beat_at_frame(frame.round().max(0.0) as u64);
+    let rest = |from: f64, to: f64| beat(to) - beat(from) >= REST_BEATS - BEAT_TOLERANCE;
+    let mut phrases: Vec<(f64, f64)> = Vec::new();
+    for &(start, end) in sounding {
+        match phrases.last_mut() {
+            Some(phrase) if !rest(phrase.1, start) => phrase.1 = end,
+            _ => phrases.push((start, end)),
+        }
+    }
+    phrases
 }
 
 /// Where at least one note sounds: the notes' spans merged, in order, as frames.

@@ -6,7 +6,7 @@ use super::info::TakeInfo;
 use super::smf::{SmfPlan, TempoMap, band_tracks, player_track};
 use super::{BAND_MIDI, MIX_WAV, PLAYER_MIDI, TAKE_JSON};
 use crate::band::{Arrangement, BarLine, Sound};
-use crate::engine::journal::JournalEntry;
+use crate::engine::journal::{JournalEntry, TakeTime};
 use crate::engine::{InputEvent, TimedInput};
 use crate::practice::{PracticeLog, PracticeReport};
 use crate::preset::LeadInstrument;
@@ -281,6 +281,8 @@ struct Writer {
     xruns: u64,
     /// Frames the engine playing now was not run for, so far.
     missed: u64,
+    /// Its frames on the take's time line, which leaves playbacks out.
+    take_time: TakeTime,
 }
 
 impl Writer {
@@ -302,6 +304,7 @@ impl Writer {
             kept: Vec::new(),
             xruns: 0,
             missed: 0,
+            take_time: TakeTime::default(),
         }
     }
 
@@ -323,7 +326,8 @@ impl Writer {
                     for entry in entries {
                         self.keep(entry);
                     }
-                    let complete = (self.segment_base + self.missed).saturating_add(complete_to);
+                    let complete = (self.segment_base + self.missed)
+                        .saturating_add(self.take_time.take_frame(complete_to));
                     self.horizon = self.horizon.max(complete);
                 }
                 Ok(ToWriter::Next(setup)) => {
@@ -351,6 +355,7 @@ impl Writer {
         self.drain_mix();
         self.segment_base = self.written;
         self.missed = 0;
+        self.take_time = TakeTime::default();
         self.horizon = self.written;
         self.mix = Some(mix);
         self.device = device;
@@ -377,24 +382,29 @@ impl Writer {
     }
 
     fn keep(&mut self, entry: JournalEntry) {
+        self.take_time.follow(&entry);
         let base = self.segment_base + self.missed;
+        let time = self.take_time;
+        let at = |frame: u64| base + time.take_frame(frame);
         let kept = match entry {
             JournalEntry::Bar(mut line) => {
-                line.start += base as f64;
+                line.start = base as f64 + time.take_time(line.start);
                 Kept::Bar(line)
             }
-            JournalEntry::Band { frame, sound } => Kept::Band(base + frame, sound),
+            JournalEntry::Band { frame, sound } => Kept::Band(at(frame), sound),
             JournalEntry::Played(input) => Kept::Played(TimedInput {
-                frame: base + input.frame,
+                frame: at(input.frame),
                 event: input.event,
             }),
+            // Played back, not played: the mix leaves those frames out too.
+            JournalEntry::Playback { .. } => return,
             JournalEntry::MixGap { frame, frames } => {
-                self.gaps.push((base + frame, frames));
+                self.gaps.push((at(frame), frames));
                 return;
             }
             JournalEntry::Missed { frame, frames } => {
                 // Silence where the engine was not run; what it played after comes later.
-                self.gaps.push((base + frame, frames));
+                self.gaps.push((at(frame), frames));
                 self.missed += frames;
                 return;
             }
@@ -402,7 +412,7 @@ impl Writer {
                 if self.journaled < self.announced {
                     self.journaled += 1;
                     if let Some(next) = self.next.iter_mut().find(|(_, start)| start.is_none()) {
-                        next.1 = Some(base + frame);
+                        next.1 = Some(at(frame));
                     }
                 }
                 return;

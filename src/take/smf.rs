@@ -422,9 +422,11 @@ pub fn journal_file(
             JournalEntry::Bar(line) => bars.push(line),
             JournalEntry::Band { frame, sound } => band.push((frame, sound)),
             JournalEntry::Played(input) => player.push(input),
+            // Offline renders play nothing back.
             JournalEntry::MixGap { .. }
             | JournalEntry::Missed { .. }
-            | JournalEntry::Loaded { .. } => {}
+            | JournalEntry::Loaded { .. }
+            | JournalEntry::Playback { .. } => {}
         }
     }
     let tempo_map = TempoMap::new(
