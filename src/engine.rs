@@ -845,7 +845,10 @@ impl Engine {
                 let key = key.min(127);
                 self.sustained[key as usize] = false;
                 self.keys_down[key as usize] = true;
-                self.notes_played += 1;
+                // Notes heard back were counted when they were played.
+                if !self.playback_span.contains(&self.clock) {
+                    self.notes_played += 1;
+                }
                 self.record_onset(key, velocity);
                 let window = (CHORD_WINDOW_S * self.sample_rate) as u32;
                 // A new note over a held horn note is a slur: the held voice glides.

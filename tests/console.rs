@@ -396,7 +396,7 @@ fn a_panic_on_the_console_thread_gives_the_terminal_back() {
 /// Notes played on the computer keyboard are judged live from the engine's journal: once
 /// a beat of rest ends the phrase, its time line and the take's line appear.
 #[test]
-fn a_phrase_from_the_computer_keys_gets_a_time_line() {
+fn a_phrase_from_the_computer_keys_gets_a_time_line_and_p_plays_it_back() {
     let Some(scenario) = jack_scenario(&["tmux"]) else {
         return;
     };
@@ -419,6 +419,25 @@ fn a_phrase_from_the_computer_keys_gets_a_time_line() {
         .unwrap_or_else(|| panic!("no take line:\n{screen}"));
     assert!(take.contains("% in the mode"), "{screen}");
     eprintln!("{screen}");
+    // p: the phrase is heard back from the next bar line, and the band goes on after.
+    console.tmux.key("p");
+    let asked = console
+        .tmux
+        .wait_for("the playback's notice", Duration::from_secs(5), |s| {
+            s.contains("playing back bar")
+        });
+    eprintln!("{asked}");
+    console.tmux.wait_for(
+        "the playback on the status line",
+        Duration::from_secs(10),
+        |s| s.contains("playback 1/"),
+    );
+    console.tmux.wait_for(
+        "the band after the playback",
+        Duration::from_secs(15),
+        |s| !s.contains("playback ") && bar_shown(s).is_some(),
+    );
+    console.quits_cooked_on_q("a playback and q");
 }
 
 #[test]

@@ -15,8 +15,9 @@
 mod jack_server;
 
 use ascenseur::band::{Arrangement, FormLoop, KeyCycle, Player, TempoRamp, Trainer};
+use ascenseur::engine::journal::JournalEntry;
 use ascenseur::engine::{
-    COMMAND_CAPACITY, Command, Engine, EngineConfig, EngineController, InputEvent,
+    COMMAND_CAPACITY, Command, Engine, EngineConfig, EngineController, InputEvent, Playback,
 };
 use ascenseur::io::cpal_out::OutputRenderer;
 use ascenseur::io::driver::{
@@ -169,8 +170,41 @@ fn busy_trainer(form_bars: u32) -> Trainer {
     }
 }
 
-fn random_command(rng: &mut Pcg32, spare: &mut Option<Box<Arrangement>>) -> Command {
-    match rng.random_range(0..10) {
+/// Three bars of `arrangement` as an engine played them, journaled, with a player's
+/// notes (one held over the end, under the sustain pedal): what the console's `p` plays.
+fn recorded_playback(arrangement: &Arrangement) -> Playback {
+    let (mut engine, mut controller) = Engine::new(EngineConfig::default(), arrangement.clone());
+    let end = engine.bar_start(4) as usize;
+    let mut out = vec![0.0f32; 2 * end];
+    engine.process(&mut out);
+    let (mut bars, mut band) = (Vec::new(), Vec::new());
+    controller.drain_journal(|entry| match entry {
+        JournalEntry::Bar(line) => bars.push(line),
+        JournalEntry::Band { frame, sound } => band.push((frame, sound)),
+        _ => {}
+    });
+    bars.truncate(3);
+    let first = bars[0].start as u64;
+    let beat = bars[0].samples_per_beat as u64;
+    let mut player = vec![(first, InputEvent::Sustain(true))];
+    for (i, key) in (60u8..84).enumerate() {
+        let at = first + i as u64 * beat / 2;
+        player.push((at, InputEvent::NoteOn { key, velocity: 0.7 }));
+        if key != 83 {
+            player.push((at + beat / 3, InputEvent::NoteOff { key }));
+        }
+    }
+    Playback::new(bars, &band, &player, 48_000.0).expect("bars to play back")
+}
+
+fn random_command(
+    rng: &mut Pcg32,
+    spare: &mut Option<Box<Arrangement>>,
+    playback: &Playback,
+) -> Command {
+    match rng.random_range(0..12) {
+        9 => Command::PlayBack(Box::new(playback.clone())),
+        10 => Command::StopPlayback,
         0 => Command::SetTempo(rng.random_range(50.0..300.0)),
         1 => Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5)),
         2 => Command::SetLead(LeadInstrument::ALL[rng.random_range(0..LeadInstrument::ALL.len())]),
@@ -199,7 +233,7 @@ fn info() -> OutputCallbackInfo {
 
 /// 32 bars of every preset through the cpal callback (stereo f32 straight from the
 /// engine for half of them, mono i16 through the conversion for the others), with
-/// bursts of player input and UI commands, and without a region of the test's own: the
+/// bursts of player input and UI commands (playbacks of the take among them), and without a region of the test's own: the
 /// callback's edge is the only guard.
 #[test]
 fn every_preset_through_the_cpal_callback_with_midi_bursts() {
@@ -211,6 +245,7 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
         let preset = preset::find(name).expect("built-in preset");
         let arrangement = Arrangement::new(&preset, None).expect("arrangement");
         let mut spare = Some(Box::new(arrangement.clone()));
+        let playback = recorded_playback(&arrangement);
         let config = EngineConfig {
             trainer: busy_trainer(arrangement.form_bars),
             ..EngineConfig::default()
@@ -227,6 +262,7 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
         let before = violations();
         let mut frames_done = 0u64;
         let mut blocks = 0u64;
+        let mut played_back = false;
         while frames_done < end {
             let block = [32usize, 64, 128, 256, 512, 1024][rng.random_range(0..6)];
             if rng.random_bool(0.3) {
@@ -241,7 +277,7 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
                 }
             }
             if rng.random_bool(0.02) {
-                let _ = controller.send(random_command(&mut rng, &mut spare));
+                let _ = controller.send(random_command(&mut rng, &mut spare, &playback));
             }
             if stereo {
                 renderer.render_stereo_f32(&mut stereo_out[..2 * block], &info);
@@ -254,7 +290,9 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
             }
             // Old arrangements come back here and are dropped off the audio thread.
             controller.collect_garbage();
-            controller.latest_telemetry();
+            played_back |= controller
+                .latest_telemetry()
+                .is_some_and(|t| t.playback.is_some());
             frames_done += block as u64;
             blocks += 1;
         }
@@ -269,6 +307,7 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
             live.sent() > 0,
             "{name}: no player input reached the engine"
         );
+        assert!(played_back, "{name}: no playback was heard");
         // The callback goes through the edge checked above: the panic it honours proves it.
         request_audio_panic();
         stereo_out.fill(1.0);
@@ -421,6 +460,7 @@ fn the_jack_process_callback_under_a_midi_flood() {
     // Meanwhile the UI side sends input and commands, as a live session does; its
     // input starts no note, so every note played came in through the JACK port.
     let mut rng = Pcg32::seed_from_u64(12);
+    let playback = recorded_playback(&arrangement);
     let mut spare = Some(Box::new(arrangement));
     let mut logged = Vec::new();
     let mut notes_played = 0;
@@ -430,7 +470,7 @@ fn the_jack_process_callback_under_a_midi_flood() {
             live.send_now(event);
         }
         if rng.random_bool(0.1) {
-            let _ = controller.send(random_command(&mut rng, &mut spare));
+            let _ = controller.send(random_command(&mut rng, &mut spare, &playback));
         }
         controller.collect_garbage();
         if let Some(telemetry) = controller.latest_telemetry() {

@@ -2,10 +2,12 @@
 //! hand, block by block, so what an engine plays after a device loss can be measured
 //! from its first sample.
 
+use ascenseur::engine::journal::JournalEntry;
 use ascenseur::engine::{Engine, EngineConfig, InputEvent, STEMS, TimedInput};
 use ascenseur::io::manual::{ManualBlock, ManualDevice};
 use ascenseur::live::{
-    AudioHost, Intent, Notice, Performance, RETRY_INTERVAL, Session, SessionSettings,
+    AudioHost, Intent, NothingToPlay, Notice, Performance, PlaybackNews, PlaybackScope,
+    RETRY_INTERVAL, Session, SessionSettings,
 };
 use ascenseur::preset::{self, LeadInstrument};
 use ascenseur_analysis::{Band, OnsetOptions, detect_onsets};
@@ -329,4 +331,300 @@ fn a_new_preset_ends_the_take_where_the_engine_takes_it_and_begins_the_next() {
     let presets: Vec<&str> = read.entries.iter().map(|e| e.preset.as_str()).collect();
     assert_eq!(presets, ["generique", second.as_str()]);
     assert!(read.skipped.is_empty());
+}
+
+/// What a session's journal said, gathered as the console gathers it.
+#[derive(Default)]
+struct Heard {
+    bars: Vec<ascenseur::band::BarLine>,
+    played: Vec<TimedInput>,
+    playbacks: Vec<(u64, u64)>,
+}
+
+impl Heard {
+    fn gather(&mut self, session: &mut Session) {
+        session.take_journal(|entry| match *entry {
+            JournalEntry::Bar(line) => self.bars.push(line),
+            JournalEntry::Played(input) => self.played.push(input),
+            JournalEntry::Playback { from, to, .. } => self.playbacks.push((from, to)),
+            _ => {}
+        });
+    }
+
+    fn bar_start(&self, index: usize) -> usize {
+        self.bars[index].start.round() as usize
+    }
+}
+
+/// Render on to engine frame `to` (the rendered audio is the engine's frames from 0),
+/// gathering the journal.
+fn play_to(
+    session: &mut Session,
+    device: &ManualDevice,
+    heard: &mut Heard,
+    all: &mut ManualBlock,
+    to: usize,
+) {
+    let block = play(session, device, to - all.mix.len() / 2);
+    all.mix.extend_from_slice(&block.mix);
+    for (into, from) in all.stems.iter_mut().zip(&block.stems) {
+        into.extend_from_slice(from);
+    }
+    heard.gather(session);
+}
+
+/// Onsets of `stem` between frames `from` and `to`, in frames from `from`. The detector
+/// is given 50 ms before `from` to settle: an onset just after it is not the edge's.
+fn onsets_between(
+    all: &ManualBlock,
+    stem_index: usize,
+    band: Band,
+    from: usize,
+    to: usize,
+) -> Vec<f64> {
+    let settle = (RATE as usize / 20).min(from);
+    let mono: Vec<f32> = all.stems[stem_index][2 * (from - settle)..2 * to]
+        .chunks(2)
+        .map(|f| 0.5 * (f[0] + f[1]))
+        .collect();
+    let margin = 0.003 * f64::from(RATE);
+    detect_onsets(&mono, RATE as f32, &OnsetOptions::with_band(band))
+        .iter()
+        .map(|o| o.time_s(RATE as f32) * f64::from(RATE) - settle as f64)
+        .filter(|&at| at >= -margin)
+        .collect()
+}
+
+#[test]
+fn the_last_phrase_plays_back_over_the_band_as_it_played_and_the_take_leaves_it_out() {
+    let scratch = tempfile::tempdir().unwrap();
+    let takes = scratch.path().join("takes");
+    let history = scratch.path().join("history.jsonl");
+    let device = ManualDevice::new(RATE, PERIOD);
+    let mut session = start_recording(&device, "florence-sur-les-champs-elysees", &takes, &history);
+    let (mut heard, mut all) = (Heard::default(), ManualBlock::default());
+    // Bars are laid out a beat ahead: the second is known before it starts.
+    play_to(
+        &mut session,
+        &device,
+        &mut heard,
+        &mut all,
+        7 * RATE as usize / 4,
+    );
+    let spb = samples_per_beat(120.0) as usize;
+    let bar2 = heard.bar_start(1);
+    // A phrase of five quarters from the take's second bar (D F A C D), each held an
+    // eighth: it ends in the third bar.
+    let keys = [62u8, 65, 69, 72, 74];
+    for (beat, &key) in keys.iter().enumerate() {
+        let at = bar2 + beat * spb;
+        play_to(&mut session, &device, &mut heard, &mut all, at);
+        session
+            .live_input()
+            .send_now(InputEvent::NoteOn { key, velocity: 0.8 });
+        play_to(&mut session, &device, &mut heard, &mut all, at + spb / 2);
+        session.live_input().send_now(InputEvent::NoteOff { key });
+    }
+    // Half-way through the fourth bar the player asks to hear it.
+    let asked = bar2 + (2 * 4 + 2) * spb;
+    play_to(&mut session, &device, &mut heard, &mut all, asked);
+    let news = session
+        .play_back(PlaybackScope::LastPhrase)
+        .expect("a phrase to play back");
+    assert_eq!(news, PlaybackNews::Starts { first: 2, last: 3 });
+    let end = heard.bar_start(3) + 12 * 4 * spb;
+    play_to(&mut session, &device, &mut heard, &mut all, end);
+
+    // It begins on the next bar line and lasts the phrase's two bars.
+    assert_eq!(heard.playbacks.len(), 1, "{:?}", heard.playbacks);
+    let (from, to) = heard.playbacks[0];
+    let (from, to) = (from as usize, to as usize);
+    assert_eq!(
+        from,
+        heard.bar_start(3) + 4 * spb,
+        "from the bar line after the request"
+    );
+    assert_eq!(to - from, 2 * 4 * spb, "two bars long");
+
+    // The lead voice plays the phrase again at its times and pitches, read from the
+    // audio: each note where it was in its bar, within 3 ms.
+    let originals: Vec<f64> = heard
+        .played
+        .iter()
+        .filter(|p| matches!(p.event, InputEvent::NoteOn { .. }))
+        .map(|p| (p.frame as usize - bar2) as f64)
+        .collect();
+    assert_eq!(
+        originals.len(),
+        keys.len(),
+        "the phrase as played: {:?}",
+        heard.played
+    );
+    let lead = stem("lead");
+    let replayed = onsets_between(&all, lead, Band::Full, from, to);
+    let tolerance = 0.003 * f64::from(RATE);
+    let matched = ascenseur_analysis::match_onsets(&originals, &replayed, tolerance);
+    eprintln!("phrase at {originals:?}, heard back at {replayed:.0?} (frames into the bar)");
+    assert!(
+        matched.missed.is_empty() && matched.extra.is_empty(),
+        "played back {replayed:?} for {originals:?}: {matched:?}"
+    );
+    let mono: Vec<f32> = all.stems[lead][2 * from..2 * to]
+        .chunks(2)
+        .map(|f| 0.5 * (f[0] + f[1]))
+        .collect();
+    let at: Vec<usize> = replayed.iter().map(|&f| f as usize).collect();
+    let pitches: Vec<u8> = ascenseur_analysis::note_pitches(&mono, RATE as f32, &at, 100.0, 1000.0)
+        .iter()
+        .map(|p| ascenseur_analysis::hz_to_midi(p.expect("a pitched note").hz).round() as u8)
+        .collect();
+    assert_eq!(pitches, keys, "the pitches heard back");
+
+    // The band plays those bars as it played them: its drums and bass, heard in the
+    // playback, are where they were in bars 2 and 3.
+    for (name, band) in [
+        ("drums", Band::HighPass(2_000.0)),
+        ("bass", Band::LowPass(400.0)),
+    ] {
+        let then = onsets_between(&all, stem(name), band, bar2, bar2 + to - from);
+        let again = onsets_between(&all, stem(name), band, from, to);
+        let matched = ascenseur_analysis::match_onsets(&then, &again, tolerance);
+        eprintln!(
+            "{name}: {} onsets then, {} again, {} matched",
+            then.len(),
+            again.len(),
+            matched.matched.len()
+        );
+        assert!(
+            then.len() >= 4,
+            "{name}: too few onsets to compare: {then:?}"
+        );
+        assert!(
+            matched.matched.len() * 10 >= then.len() * 9 && matched.extra.len() * 10 <= again.len(),
+            "{name} then {then:?}, again {again:?}"
+        );
+    }
+
+    // The band goes on from where it was: the bar after the fourth starts where the
+    // playback ends, and the lead is silent after it (no note held over).
+    let next = heard
+        .bars
+        .iter()
+        .find(|b| b.start.round() as usize >= to)
+        .expect("a bar after the playback");
+    assert_eq!(next.start.round() as usize, to);
+    let form_bars = session.performance().arrangement().form_bars;
+    assert_eq!(next.form_bar, (heard.bars[3].form_bar + 1) % form_bars);
+    let after = &all.stems[lead][2 * (to + RATE as usize / 2)..];
+    assert!(
+        after.iter().all(|x| x.abs() < 1e-4),
+        "the lead hangs over after the playback"
+    );
+    assert!(
+        onsets_between(&all, stem("bass"), Band::LowPass(400.0), to, to + 8 * spb).len() >= 6,
+        "the bass walks on after the playback"
+    );
+
+    // The take leaves the playback out: its mix is the rest, its player part the phrase
+    // once.
+    let rendered = all.mix.len() / 2;
+    let done = session.stop();
+    assert_eq!(done.len(), 1);
+    let take = &done[0];
+    assert_eq!(take.info.notes_played, keys.len() as u64);
+    let mix_frames = hound::WavReader::open(take.folder.join("mix.wav"))
+        .unwrap()
+        .duration() as usize;
+    assert_eq!(
+        mix_frames,
+        rendered - (to - from),
+        "the mix without the playback"
+    );
+    let bytes = std::fs::read(take.folder.join("player.mid")).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let note_ons = smf
+        .tracks
+        .iter()
+        .flatten()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                midly::TrackEventKind::Midi {
+                    message: midly::MidiMessage::NoteOn { vel, .. },
+                    ..
+                } if vel > 0
+            )
+        })
+        .count();
+    assert_eq!(note_ons, keys.len(), "player.mid holds the phrase once");
+}
+
+#[test]
+fn the_whole_take_plays_back_and_a_second_press_stops_it_at_a_bar_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let takes = scratch.path().join("takes");
+    let history = scratch.path().join("history.jsonl");
+    let device = ManualDevice::new(RATE, PERIOD);
+    let mut session = start_recording(&device, "florence-sur-les-champs-elysees", &takes, &history);
+    let (mut heard, mut all) = (Heard::default(), ManualBlock::default());
+    let spb = samples_per_beat(120.0) as usize;
+    let bar = 4 * spb;
+    assert_eq!(
+        session.play_back(PlaybackScope::WholeTake),
+        Err(NothingToPlay::NoBar),
+        "nothing to hear before a bar has ended"
+    );
+    session.live_input().send_now(InputEvent::NoteOn {
+        key: 69,
+        velocity: 0.8,
+    });
+    play_to(&mut session, &device, &mut heard, &mut all, spb);
+    session
+        .live_input()
+        .send_now(InputEvent::NoteOff { key: 69 });
+    play_to(&mut session, &device, &mut heard, &mut all, 3 * bar + spb);
+    assert_eq!(heard.bar_start(0), 0);
+    assert_eq!(
+        session.play_back(PlaybackScope::WholeTake),
+        Ok(PlaybackNews::Starts { first: 1, last: 3 })
+    );
+    // Into the playback's second bar, the player has heard enough.
+    play_to(
+        &mut session,
+        &device,
+        &mut heard,
+        &mut all,
+        5 * bar + spb / 2,
+    );
+    assert!(session.telemetry().unwrap().playback.is_some());
+    assert_eq!(
+        session.play_back(PlaybackScope::LastPhrase),
+        Ok(PlaybackNews::Stops)
+    );
+    play_to(&mut session, &device, &mut heard, &mut all, 9 * bar);
+    let (from, to) = *heard.playbacks.last().unwrap();
+    let (from, to) = (from as usize, to as usize);
+    assert_eq!(
+        heard.playbacks[0],
+        (4 * bar as u64, 7 * bar as u64),
+        "placed whole"
+    );
+    assert_eq!(
+        (from, to),
+        (4 * bar, 6 * bar),
+        "cut at the next bar line it can be"
+    );
+    let next = heard
+        .bars
+        .iter()
+        .find(|b| b.start.round() as usize >= to)
+        .unwrap();
+    assert_eq!(next.start.round() as usize, to, "the band comes in there");
+    assert_eq!(next.form_bar, heard.bars[3].form_bar + 1);
+    assert!(session.telemetry().unwrap().playback.is_none());
+    let rendered = all.mix.len() / 2;
+    let done = session.stop();
+    let mix = hound::WavReader::open(done[0].folder.join("mix.wav")).unwrap();
+    assert_eq!(mix.duration() as usize, rendered - (to - from));
+    assert_eq!(done[0].info.notes_played, 1);
 }

@@ -14,7 +14,7 @@ use crate::engine::InputEvent;
 pub const LEAD_IN_S: f64 = 0.05;
 
 /// What a playback plays, its frames relative to beat 1 of its first bar.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Playback {
     bars: Vec<BarLine>,
     band: Vec<(f64, Sound)>,

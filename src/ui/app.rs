@@ -8,7 +8,8 @@ use super::state::{ConsoleState, EngineInfo, Look, MidiInfo, PracticeGlance};
 use super::terminal::TerminalGuard;
 use crate::io::computer_keys::{ComputerKeys, KeyReleases, KeyboardEnhancement};
 use crate::io::midi_input::MidiInputs;
-use crate::live::{Intent, Notice, Session};
+use crate::live::tape::PlaybackScope;
+use crate::live::{Intent, Notice, PlaybackNews, Session};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use crossterm::event::{Event, KeyEvent};
 use std::time::{Duration, Instant};
@@ -294,6 +295,14 @@ fn act(action: Action, session: &mut Session, state: &mut ConsoleState) {
         Action::NextPreset => Intent::StepPreset(1),
         Action::TransposeDown => Intent::Transpose(-1),
         Action::TransposeUp => Intent::Transpose(1),
+        Action::PlayBackPhrase => {
+            state.notice = Some(play_back(session, PlaybackScope::LastPhrase));
+            return;
+        }
+        Action::PlayBackTake => {
+            state.notice = Some(play_back(session, PlaybackScope::WholeTake));
+            return;
+        }
         Action::ToggleHelp => {
             state.help = !state.help;
             return;
@@ -318,5 +327,19 @@ fn act(action: Action, session: &mut Session, state: &mut ConsoleState) {
         }
         Ok(()) => {}
         Err(error) => state.notice = Some(error.to_string()),
+    }
+}
+
+/// Ask the session for a playback (or to stop one), and what to tell the player.
+fn play_back(session: &mut Session, scope: PlaybackScope) -> String {
+    match session.play_back(scope) {
+        Ok(PlaybackNews::Starts { first, last }) if first == last => {
+            format!("playing back bar {first} from the next bar line (p stops)")
+        }
+        Ok(PlaybackNews::Starts { first, last }) => {
+            format!("playing back bars {first}-{last} from the next bar line (p stops)")
+        }
+        Ok(PlaybackNews::Stops) => "playback stops at the next bar line".to_string(),
+        Err(nothing) => format!("nothing to play back: {nothing}"),
     }
 }

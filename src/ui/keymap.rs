@@ -23,6 +23,10 @@ pub enum Action {
     ToggleLoop,
     /// The tempo ramp on or off.
     ToggleRamp,
+    /// Hear the last phrase again over the band (or stop what plays back).
+    PlayBackPhrase,
+    /// Hear the whole take again (or stop what plays back).
+    PlayBackTake,
     ToggleHelp,
     CloseHelp,
     Quit,
@@ -59,6 +63,8 @@ pub fn action_for(event: &KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Char('i') | KeyCode::Char('I') => Action::ToggleCountIn,
         KeyCode::Char('l') | KeyCode::Char('L') => Action::ToggleLoop,
         KeyCode::Char('r') | KeyCode::Char('R') => Action::ToggleRamp,
+        KeyCode::Char('p') => Action::PlayBackPhrase,
+        KeyCode::Char('P') => Action::PlayBackTake,
         KeyCode::Char('?') => Action::ToggleHelp,
         _ => return None,
     };
@@ -92,6 +98,8 @@ mod tests {
             (KeyCode::Char('i'), Action::ToggleCountIn),
             (KeyCode::Char('l'), Action::ToggleLoop),
             (KeyCode::Char('r'), Action::ToggleRamp),
+            (KeyCode::Char('p'), Action::PlayBackPhrase),
+            (KeyCode::Char('P'), Action::PlayBackTake),
             (KeyCode::Char('?'), Action::ToggleHelp),
             (KeyCode::Char('q'), Action::Quit),
             (KeyCode::Esc, Action::Quit),

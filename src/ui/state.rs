@@ -111,6 +111,9 @@ pub struct ConsoleState {
     practice_changed: bool,
     /// Phrases finished when the last phrase was judged.
     phrases_judged: u64,
+    /// Engine frames of the latest playback: a phrase heard back is not judged again
+    /// (its notes are the take's, judged when they were played).
+    playback_span: Option<(u64, u64)>,
     pub engine: EngineInfo,
     pub look: Look,
     pub help: bool,
@@ -152,6 +155,7 @@ impl ConsoleState {
             phrase_report: None,
             practice_changed: false,
             phrases_judged: 0,
+            playback_span: None,
             engine: EngineInfo::default(),
             look,
             help: false,
@@ -196,11 +200,18 @@ impl ConsoleState {
         }
         if self.phrases.finished() != self.phrases_judged {
             self.phrases_judged = self.phrases.finished();
-            self.phrase_report = self.phrases.last().map(|phrase| {
+            let heard_back = |start: u64| {
+                self.playback_span
+                    .is_some_and(|(from, to)| (from..to).contains(&start))
+            };
+            if let Some(phrase) = self.phrases.last()
+                && !heard_back(phrase.start_frame)
+            {
                 let span = self.practice.log_frame(phrase.start_frame)
                     ..=self.practice.log_frame(phrase.end_frame);
-                self.practice.report_between(span, &self.home, rate, now)
-            });
+                self.phrase_report =
+                    Some(self.practice.report_between(span, &self.home, rate, now));
+            }
         }
     }
 
@@ -232,6 +243,9 @@ impl ConsoleState {
         let any_held = t.held_keys != [0, 0];
         let samples_per_beat = f64::from(t.sample_rate) * 60.0 / f64::from(t.tempo.max(1.0));
         let _ = self.phrases.update(t.frame, any_held, samples_per_beat);
+        if let Some(playback) = t.playback {
+            self.playback_span = Some((playback.from, playback.to));
+        }
         for (level, peak) in self.levels.iter_mut().zip(t.stem_peaks) {
             *level = level.max(peak);
         }

@@ -14,7 +14,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Notation::Unicode => ("← →", "↑ ↓"),
         Notation::Ascii => ("Left Right", "Up Down"),
     };
-    let rows: [(&str, &str); 18] = [
+    let rows: [(&str, &str); 19] = [
         ("space", "stop the band / start it from bar 1"),
         (left_right, "previous / next preset"),
         (up_down, "tempo up / down (2 BPM)"),
@@ -24,6 +24,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         ("i", "count-in bar on / off"),
         ("l", "loop the section playing / the whole form"),
         ("r", "tempo ramp: faster every few passes on / off"),
+        ("p P", "hear the last phrase / the whole take again"),
         ("?", "this help"),
         ("q  Esc", "quit (Ctrl-C too)"),
         ("", ""),

@@ -27,7 +27,8 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         ("[]", "key"),
         ("123", "mute"),
         ("Tab", "lead"),
-        ("i", "count-in"),
+        // The count-in is in the help: the legend fits 80 columns.
+        ("p", "replay"),
         ("q", "quit"),
     ];
     let spans: Vec<Span> = keys

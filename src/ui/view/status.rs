@@ -38,6 +38,19 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         },
         theme.title(),
     ));
+    if let Some(playback) = state.telemetry.and_then(|t| t.playback) {
+        // The take's bars, counted from 1 as the notice that started it counts them.
+        let first = playback.first_bar + 1;
+        let last = first + u64::from(playback.bars.max(1)) - 1;
+        spans.push(Span::styled(
+            format!(
+                "playback {}/{} (take bars {first}-{last}) ",
+                playback.bar + 1,
+                playback.bars
+            ),
+            theme.accent(),
+        ));
+    }
     if let Some(form_loop) = trainer.form_loop {
         spans.push(Span::styled(format!("loop {form_loop} "), theme.accent()));
     }
