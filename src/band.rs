@@ -11,12 +11,14 @@ pub mod arrangement;
 pub mod bass;
 pub mod conductor;
 pub mod drums;
+pub mod listener;
 pub mod piano;
 pub mod queue;
 pub mod trainer;
 
 pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
 pub use conductor::{BarContext, BarLine, Conductor, Position};
+pub use listener::{Listener, Soloist};
 pub use queue::{BandEvent, EventQueue, Sound};
 pub use trainer::{FormLoop, KeyCycle, PassPoint, TempoRamp, Trainer};
 

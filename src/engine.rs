@@ -21,7 +21,7 @@ pub use messages::{
 use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
 use crate::band::piano::Pianist;
-use crate::band::{Arrangement, Conductor, EventQueue, Player, Position, Sound, Trainer};
+use crate::band::{Arrangement, Conductor, EventQueue, Listener, Player, Position, Sound, Trainer};
 use crate::preset::{LeadInstrument, TEMPO_RANGE};
 use crate::synth::bass::{BassBody, BassVoice};
 use crate::synth::drums::DrumSynth;
@@ -82,6 +82,8 @@ pub struct EngineConfig {
     /// it (counted `start_bar`), in its loop, key and ramp. `None`: bar `start_bar` of
     /// the form (or the loop's first), in the arrangement's key.
     pub resume_after: Option<Position>,
+    /// Whether the band follows the soloist (where the arrangement lets it).
+    pub listen: bool,
 }
 
 impl Default for EngineConfig {
@@ -97,6 +99,7 @@ impl Default for EngineConfig {
             start_bar: 0,
             trainer: Trainer::default(),
             resume_after: None,
+            listen: true,
         }
     }
 }
@@ -180,6 +183,10 @@ pub struct Engine {
     bassist: Bassist,
     drummer: Drummer,
     pianist: Pianist,
+    /// What the band hears of the soloist, and whether it follows (the configuration's
+    /// and the arrangement's say together).
+    listener: Listener,
+    listen: bool,
     bass: VoicePool<BassVoice, BASS_VOICES>,
     bass_body: BassBody,
     drums: DrumSynth,
@@ -254,6 +261,8 @@ impl Engine {
             bassist: Bassist::new(seed),
             drummer: Drummer::new(seed),
             pianist: Pianist::new(seed),
+            listener: Listener::new(),
+            listen: config.listen,
             bass: VoicePool::new(|i| BassVoice::new(sr, seed ^ (0x100 + i as u64))),
             bass_body: BassBody::new(sr),
             drums: DrumSynth::new(sr, seed ^ 0x200),
@@ -402,8 +411,10 @@ impl Engine {
         let mut done = 0;
         while done < frames {
             let block_end = self.clock + (frames - done) as u64;
+            // Bars are planned at their own frame, not at a block's start: what the band
+            // has heard of the soloist then does not depend on the block size.
             if self.playing {
-                self.plan_until(block_end);
+                self.plan_until(self.clock + 1);
             }
             // Play everything due now, then render up to the next due sound.
             self.apply_due();
@@ -411,7 +422,13 @@ impl Engine {
             let next_sound = self.queue.next_time().unwrap_or(u64::MAX);
             let next_input = self.next_input_time();
             let next_playback = self.next_playback_time();
+            let next_plan = if self.playing {
+                self.conductor.plan_time()
+            } else {
+                u64::MAX
+            };
             let until = block_end
+                .min(next_plan.max(self.clock + 1))
                 .min(next_sound.max(self.clock + 1))
                 .min(next_input.max(self.clock + 1))
                 .min(next_playback.max(self.clock + 1));
@@ -616,7 +633,12 @@ impl Engine {
 
     fn plan_until(&mut self, horizon: u64) {
         while self.conductor.needs_planning(horizon) {
-            let ctx = self.conductor.next_bar(&self.arrangement);
+            let mut ctx = self.conductor.next_bar(&self.arrangement);
+            if self.listen && self.arrangement.listen {
+                ctx.soloist = self
+                    .listener
+                    .hear_bar(self.clock, ctx.samples_per_beat, ctx.beats);
+            }
             let line = JournalEntry::Bar(ctx.line());
             if self.journal.try_push(line).is_err() {
                 self.journal_lost += 1;
@@ -845,6 +867,7 @@ impl Engine {
                 let key = key.min(127);
                 self.sustained[key as usize] = false;
                 self.keys_down[key as usize] = true;
+                self.listener.note_on(self.clock, key, velocity);
                 // Notes heard back were counted when they were played.
                 if !self.playback_span.contains(&self.clock) {
                     self.notes_played += 1;
@@ -872,6 +895,7 @@ impl Engine {
             InputEvent::NoteOff { key } => {
                 let key = key.min(127);
                 self.keys_down[key as usize] = false;
+                self.listener.note_off(self.clock, key);
                 if self.sustain {
                     self.sustained[key as usize] = true;
                 } else {
@@ -893,11 +917,13 @@ impl Engine {
                 self.lead_controls.modulation = amount.clamp(0.0, 1.0)
             }
             InputEvent::AllNotesOff => {
+                self.listener.all_off(self.clock);
                 self.sustained = [false; 128];
                 self.keys_down = [false; 128];
                 self.lead.release_all();
             }
             InputEvent::AllSoundOff => {
+                self.listener.all_off(self.clock);
                 self.sustained = [false; 128];
                 self.keys_down = [false; 128];
                 self.lead.silence_all();

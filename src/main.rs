@@ -178,6 +178,10 @@ struct BandArgs {
     /// fourth (D, G, C, F…) or up a semitone.
     #[arg(long, value_name = "CYCLE", value_enum)]
     key_cycle: Option<KeyCycleArg>,
+    /// The band plays the same whatever you play: it does not follow your dynamics and
+    /// density (as a preset's `listen = false`).
+    #[arg(long)]
+    no_listen: bool,
 }
 
 impl BandArgs {
@@ -480,6 +484,7 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
         input_from_s: 0.0,
         lead: args.lead,
         trainer,
+        listen: !args.band.no_listen,
     };
     if let Some(take) = &args.take {
         take.render_options(&mut options)
@@ -754,7 +759,8 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
             .with_mute(&args.band.muted())
             .with_trainer(trainer, toggled_ramp)
             // At the console the space bar starts the band after a bar of clicks.
-            .with_count_in(!args.headless);
+            .with_count_in(!args.headless)
+            .with_listening(!args.band.no_listen);
     let takes_dir = match (args.no_record, args.takes_dir) {
         (true, _) => None,
         (false, Some(dir)) => Some(PathBuf::from(dir)),

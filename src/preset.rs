@@ -82,6 +82,9 @@ pub struct Preset {
     pub lead: LeadInstrument,
     /// A short practice note for the player (may be empty).
     pub practice: String,
+    /// Whether the band follows the soloist's dynamics and density (`listen = false`:
+    /// it plays the same whatever the player does).
+    pub listen: bool,
     /// The form: sections played in order, each repeated, then the whole form loops.
     pub sections: Vec<Section>,
     /// How the bass plays.

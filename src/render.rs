@@ -69,6 +69,8 @@ pub struct RenderOptions {
     pub lead: Option<LeadInstrument>,
     /// Loop, tempo ramp and key cycle.
     pub trainer: Trainer,
+    /// Whether the band follows the input phrase (where the preset lets it).
+    pub listen: bool,
 }
 
 impl Default for RenderOptions {
@@ -84,6 +86,7 @@ impl Default for RenderOptions {
             input_from_s: 0.0,
             lead: None,
             trainer: Trainer::default(),
+            listen: true,
         }
     }
 }
@@ -193,6 +196,7 @@ pub fn render_blocks(
         mute: Player::mask(&options.mute),
         lead: options.lead,
         trainer: options.trainer,
+        listen: options.listen,
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());

@@ -5,9 +5,10 @@
 //! files count time in samples (24000 ticks a beat at 120 BPM: a tick is 1/48000 s), so
 //! a note lands on the frame it is written for, and the engine applies it there.
 
+#[path = "support/phrase_file.rs"]
+mod phrase_file;
+
 use assert_cmd::Command;
-use midly::num::{u4, u7, u15, u24, u28};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,52 +27,13 @@ fn band_frame(bar: u32, beat: u32, offbeat: bool, offset_ms: f64) -> u64 {
     (beats * SAMPLES_PER_BEAT + offset_ms * RATE / 1000.0).round() as u64
 }
 
-/// A one-track SMF of (key, note-on frame, note-off frame).
+/// A one-track SMF of (key, note-on frame, note-off frame), every note at velocity 96.
 fn write_phrase(dir: &Path, name: &str, notes: &[(u8, u64, u64)]) -> PathBuf {
-    // Note-offs before note-ons at the same frame, so a repeated key restrikes.
-    let mut events: Vec<(u64, bool, u8)> = notes
+    let notes: Vec<_> = notes
         .iter()
-        .flat_map(|&(key, on, off)| [(on, true, key), (off, false, key)])
+        .map(|&(key, on, off)| (key, on, off, 96))
         .collect();
-    events.sort_by_key(|&(frame, is_on, key)| (frame, is_on, key));
-    let mut track = vec![TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000))),
-    }];
-    let mut last = 0;
-    for (frame, is_on, key) in events {
-        let message = if is_on {
-            MidiMessage::NoteOn {
-                key: u7::new(key),
-                vel: u7::new(96),
-            }
-        } else {
-            MidiMessage::NoteOff {
-                key: u7::new(key),
-                vel: u7::new(0),
-            }
-        };
-        track.push(TrackEvent {
-            delta: u28::new((frame - last) as u32),
-            kind: TrackEventKind::Midi {
-                channel: u4::new(0),
-                message,
-            },
-        });
-        last = frame;
-    }
-    track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-    let mut smf = Smf::new(Header::new(
-        Format::SingleTrack,
-        Timing::Metrical(u15::new(24_000)),
-    ));
-    smf.tracks.push(track);
-    let path = dir.join(format!("{name}.mid"));
-    smf.save(&path).expect("write the phrase");
-    path
+    phrase_file::write_phrase(dir, name, &notes)
 }
 
 /// Eighth pairs over bars 2 to 5 (0-based 1 to 4): each on the beat moved by `down_ms`

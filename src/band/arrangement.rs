@@ -63,6 +63,8 @@ pub struct Arrangement {
     pub drums: DrumStyle,
     pub piano: PianoStyle,
     pub lead: LeadInstrument,
+    /// Whether the band follows the soloist (the preset's `listen`).
+    pub listen: bool,
 }
 
 impl Arrangement {
@@ -126,6 +128,7 @@ impl Arrangement {
             drums: preset.drums,
             piano: preset.piano,
             lead: preset.lead,
+            listen: preset.listen,
         })
     }
 

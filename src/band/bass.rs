@@ -5,6 +5,10 @@
 //! chord changes), beat 3 a chord tone, beat 4 a chromatic or scale approach to the next
 //! downbeat, beat 2 a passing tone between. The contour turns at the edges of the range
 //! and no two bars in a row are the same.
+//!
+//! The bassist listens too, but keeps the time: under a soft or resting soloist a walking
+//! bassist drops to two (half notes on 1 and 3, now and then a pickup into the next bar)
+//! below [`TWO_FEEL_BELOW_BPM`], and walks in four again as soon as the soloist digs in.
 
 use super::arrangement::BassPlan;
 use super::{BarContext, EventQueue, PlayerTiming, Sound};
@@ -17,6 +21,13 @@ pub const HIGHEST: u8 = 55;
 
 /// The bassist sits a little behind the beat (ms).
 const BEHIND_MS: f32 = 7.0;
+
+/// Above this tempo the bass walks in four whatever the soloist does (half notes would
+/// lose the time's drive).
+pub const TWO_FEEL_BELOW_BPM: f32 = 200.0;
+
+/// Soloist intensity under which a walking bassist plays in two.
+const TWO_FEEL_INTENSITY: f32 = 0.4;
 
 pub struct Bassist {
     timing: PlayerTiming,
@@ -75,7 +86,14 @@ impl Bassist {
 
     pub fn plan(&mut self, ctx: &BarContext, plan: &BassPlan, queue: &mut EventQueue) {
         match plan {
-            BassPlan::Walking => self.walk(ctx, queue),
+            BassPlan::Walking => {
+                let in_two = ctx
+                    .soloist
+                    .is_some_and(|s| s.intensity < TWO_FEEL_INTENSITY)
+                    && ctx.arrangement.tempo < TWO_FEEL_BELOW_BPM
+                    && ctx.beats == 4;
+                self.walk(ctx, in_two, queue)
+            }
             BassPlan::Pedal => self.pedal(ctx, queue),
             BassPlan::Ostinato { steps, bars } => self.ostinato(ctx, steps, *bars, queue),
         }
@@ -135,7 +153,7 @@ impl Bassist {
         )
     }
 
-    fn walk(&mut self, ctx: &BarContext, queue: &mut EventQueue) {
+    fn walk(&mut self, ctx: &BarContext, in_two: bool, queue: &mut EventQueue) {
         let scale = &ctx.slot.scale;
         let tones = scale.chord_tones();
         let mode = ctx.slot.mode.pitch_classes();
@@ -234,6 +252,19 @@ impl Bassist {
         }
         self.last_bar[..beats].copy_from_slice(&line[..beats]);
         self.next_downbeat = Some(next);
+        if in_two {
+            // Half notes on 1 and 3 (the bar's chord tones), and now and then the
+            // approach note as a pickup on the "and" of 4.
+            let pickup = self.timing.maybe(0.35);
+            self.play(ctx, queue, 0.0, line[0], 1.9, 0.76);
+            let middle = beats / 2;
+            let third = if pickup { 1.4 } else { 1.9 };
+            self.play(ctx, queue, middle as f32, line[middle], third, 0.72);
+            if pickup {
+                self.play(ctx, queue, beats as f32 - 0.5, line[beats - 1], 0.45, 0.66);
+            }
+            return;
+        }
         let accent = [0.78, 0.7, 0.74, 0.7, 0.74, 0.7, 0.74, 0.7];
         for (i, &note) in line[..beats].iter().enumerate() {
             self.play(ctx, queue, i as f32, note, 0.9, accent[i]);

@@ -115,6 +115,9 @@ pub struct BarContext<'a> {
     chord_goes_on: bool,
     /// Whether the next bar starts a new pass of the form or of the loop.
     pub pass_ends: bool,
+    /// What the band heard of the soloist in the bar before this one is planned; `None`
+    /// when it plays on its own (not listening, nothing played yet, a long rest).
+    pub soloist: Option<super::Soloist>,
     pub arrangement: &'a Arrangement,
 }
 
@@ -319,6 +322,14 @@ impl Conductor {
         self.next_bar_start - lookahead < horizon as f64
     }
 
+    /// The first frame at which [`Conductor::needs_planning`] holds for the frame after
+    /// it: where the next bar is planned.
+    pub fn plan_time(&self) -> u64 {
+        let lookahead =
+            Self::spb(self.sample_rate, self.next_tempo) + 0.05 * self.sample_rate as f64;
+        (self.next_bar_start - lookahead).floor().max(0.0) as u64
+    }
+
     /// Advance to the next bar and describe it for the players. Allocation-free: in a key
     /// cycle the bar's chord slots are moved to its key here, as copies, rather than kept
     /// as twelve transposed arrangements, since a slot is a few bytes and a bar needs two.
@@ -384,6 +395,7 @@ impl Conductor {
             continues_chord,
             chord_goes_on,
             pass_ends: next.starts_pass,
+            soloist: None,
             arrangement,
         }
     }

@@ -6,6 +6,11 @@
 //! ring longer; faster tunes get shorter stabs. Voicings (So What, quartal or rootless,
 //! per the preset) change position when the chord changes or when the pianist feels like
 //! it.
+//!
+//! The pianist listens: under a busy soloist it leaves the space to them (a short, soft
+//! voicing where the chord changes, higher, out of the way, and nothing else); when the
+//! soloist rests it fills the hole (comping through the bar and answering on the "and"
+//! of 4); in between it comps less the harder the soloist plays.
 
 use super::{BarContext, EventQueue, PlayerTiming, Sound};
 use crate::preset::{Feel, PianoStyle};
@@ -93,8 +98,77 @@ impl Pianist {
     }
 
     pub fn plan(&mut self, ctx: &BarContext, style: &PianoStyle, queue: &mut EventQueue) {
+        match ctx.soloist {
+            None => self.comp(ctx, style, 1.0, queue),
+            Some(soloist) if soloist.is_busy() => self.lay_out(ctx, style, queue),
+            Some(soloist) if soloist.resting => self.fill(ctx, style, queue),
+            Some(soloist) => self.comp(ctx, style, 1.2 - soloist.intensity, queue),
+        }
+    }
+
+    /// Under a busy soloist: a short, soft voicing where the chord changes, a fifth
+    /// higher than usual, and nothing else.
+    fn lay_out(&mut self, ctx: &BarContext, style: &PianoStyle, queue: &mut EventQueue) {
+        let anticipated = std::mem::replace(&mut self.anticipated, false);
+        if ctx.chord_starts() {
+            self.variant = self.timing.pick(8) as u32;
+        }
+        if ctx.chord_starts() && !anticipated && self.timing.maybe(0.7) {
+            let high = voice(
+                style.voicing,
+                &ctx.slot.scale,
+                VOICING_FLOOR + 7,
+                self.variant,
+            );
+            self.chord(ctx, queue, &high, Stroke::new(0.0, 0.6, 0.36, 0.0));
+        }
+    }
+
+    /// The soloist rests: comp through the bar and answer on the "and" of 4, into the
+    /// next bar's chord.
+    fn fill(&mut self, ctx: &BarContext, style: &PianoStyle, queue: &mut EventQueue) {
         let ballad = matches!(ctx.arrangement.feel, Feel::Ballad | Feel::Rubato);
-        let density = style.density.clamp(0.0, 1.0) * if ballad { 0.7 } else { 1.0 };
+        let beats = ctx.beats as f32;
+        if ctx.chord_starts() || self.timing.maybe(0.3) {
+            self.variant = self.timing.pick(8) as u32;
+        }
+        let here = voice(style.voicing, &ctx.slot.scale, VOICING_FLOOR, self.variant);
+        let roll = if ballad { 9.0 } else { 0.0 };
+        let held = if ballad { 1.5 } else { 0.9 };
+        let anticipated = std::mem::replace(&mut self.anticipated, false);
+        if !anticipated {
+            self.chord(ctx, queue, &here, Stroke::new(0.0, held, 0.5, roll));
+        }
+        if beats >= 3.0 && self.timing.maybe(0.75) {
+            self.chord(ctx, queue, &here, Stroke::new(1.5, held, 0.46, roll));
+        }
+        if beats >= 4.0 && self.timing.maybe(0.5) {
+            self.chord(ctx, queue, &here, Stroke::new(2.0, 0.8, 0.42, roll));
+        }
+        if beats >= 2.0 && self.timing.maybe(0.8) {
+            // The answer on the "and" of the last beat, into the next bar's chord.
+            self.variant = self.timing.pick(8) as u32;
+            let next = voice(
+                style.voicing,
+                &ctx.next_slot.scale,
+                VOICING_FLOOR,
+                self.variant,
+            );
+            self.chord(
+                ctx,
+                queue,
+                &next,
+                Stroke::new(beats - 0.5, held.max(1.5), 0.52, roll),
+            );
+            self.anticipated = true;
+        }
+    }
+
+    /// The preset's comping, `busier` times as dense (1: as written).
+    fn comp(&mut self, ctx: &BarContext, style: &PianoStyle, busier: f32, queue: &mut EventQueue) {
+        let ballad = matches!(ctx.arrangement.feel, Feel::Ballad | Feel::Rubato);
+        let density = (style.density.clamp(0.0, 1.0) * busier).clamp(0.0, 1.0)
+            * if ballad { 0.7 } else { 1.0 };
         let beats = ctx.beats as f32;
         if ctx.chord_starts() || self.timing.maybe(0.15) {
             self.variant = self.timing.pick(8) as u32;

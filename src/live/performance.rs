@@ -54,6 +54,8 @@ pub struct Performance {
     mute: [bool; 3],
     lead: LeadInstrument,
     count_in: bool,
+    /// Whether the band follows the soloist (`--no-listen` turns it off).
+    listen: bool,
     playing: bool,
     trainer: Trainer,
     /// The ramp [`Intent::ToggleTempoRamp`] switches on.
@@ -86,6 +88,7 @@ impl Performance {
             preset: index,
             mute: [false; 3],
             count_in: false,
+            listen: true,
             playing: true,
             trainer: Trainer::default(),
             toggled_ramp: TempoRamp::default(),
@@ -107,6 +110,12 @@ impl Performance {
     /// Whether starting the band counts in.
     pub fn with_count_in(mut self, on: bool) -> Performance {
         self.count_in = on;
+        self
+    }
+
+    /// Whether the band follows the soloist (where the preset lets it).
+    pub fn with_listening(mut self, on: bool) -> Performance {
+        self.listen = on;
         self
     }
 
@@ -202,6 +211,7 @@ impl Performance {
             trainer: self.trainer,
             // A fresh start begins at the top of the form (or the loop) in the home key.
             resume_after: self.heard.filter(|_| start_bar > 0),
+            listen: self.listen,
         }
     }
 

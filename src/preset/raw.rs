@@ -38,6 +38,8 @@ struct RawPreset {
     lead: Option<S<String>>,
     #[serde(default)]
     practice: Option<String>,
+    #[serde(default)]
+    listen: Option<bool>,
     sections: S<Vec<S<RawSection>>>,
     bass: RawBass,
     drums: RawDrums,
@@ -348,6 +350,7 @@ impl Validator<'_> {
                 .practice
                 .map(|p| p.trim().to_string())
                 .unwrap_or_default(),
+            listen: raw.listen.unwrap_or(true),
             sections,
             bass,
             drums,
