@@ -29,16 +29,17 @@ use rand_pcg::Pcg32;
 
 /// The arrangement the band plays for `preset`, at `tempo` (the preset's own when
 /// `None`) and in `key` (the preset's own when `None`, every chord and mode moved by
-/// the nearest way otherwise).
+/// the nearest way otherwise), its band set to the target loudness.
 pub fn arrangement_for(
     preset: &Preset,
     tempo: Option<f32>,
     key: Option<Key>,
 ) -> Result<Arrangement, ArrangementError> {
-    match key {
-        Some(key) => Arrangement::new(&preset.transposed(key), tempo),
-        None => Arrangement::new(preset, tempo),
-    }
+    let arrangement = match key {
+        Some(key) => Arrangement::new(&preset.transposed(key), tempo)?,
+        None => Arrangement::new(preset, tempo)?,
+    };
+    Ok(crate::engine::loudness::leveled(arrangement))
 }
 
 /// Which player a sound belongs to: also the stem it is rendered into.

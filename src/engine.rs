@@ -9,6 +9,7 @@
 
 pub mod flush_to_zero;
 pub mod journal;
+pub mod loudness;
 pub mod messages;
 pub mod pending;
 pub mod playback;
@@ -187,6 +188,8 @@ pub struct Engine {
     /// and the arrangement's say together).
     listener: Listener,
     listen: bool,
+    /// The band's stems' gain, from the arrangement's trim.
+    band_level: f32,
     bass: VoicePool<BassVoice, BASS_VOICES>,
     bass_body: BassBody,
     drums: DrumSynth,
@@ -249,6 +252,7 @@ impl Engine {
         let (returns_tx, returns_rx) = HeapRb::<EngineReturn>::new(COMMAND_CAPACITY).split();
         let (journal_tx, journal_rx) = HeapRb::<JournalEntry>::new(JOURNAL_CAPACITY).split();
         let lead_instrument = config.lead.unwrap_or(arrangement.lead);
+        let band_level = db_to_gain(arrangement.band_trim_db);
         let tempo = config.tempo.map_or(arrangement.tempo, |t| {
             t.clamp(*TEMPO_RANGE.start(), *TEMPO_RANGE.end())
         });
@@ -263,6 +267,7 @@ impl Engine {
             pianist: Pianist::new(seed),
             listener: Listener::new(),
             listen: config.listen,
+            band_level,
             bass: VoicePool::new(|i| BassVoice::new(sr, seed ^ (0x100 + i as u64))),
             bass_body: BassBody::new(sr),
             drums: DrumSynth::new(sr, seed ^ 0x200),
@@ -762,6 +767,7 @@ impl Engine {
                 Command::Load(arrangement) => {
                     self.end_playback_now();
                     let old = std::mem::replace(&mut self.arrangement, arrangement);
+                    self.band_level = db_to_gain(self.arrangement.band_trim_db);
                     self.conductor.set_tempo(self.arrangement.tempo);
                     // A loop the new form cannot hold is dropped.
                     self.set_trainer(self.conductor.trainer());
@@ -1015,15 +1021,23 @@ impl Engine {
         }
         // Room sends per stem: the bass stays dry and close, the trumpet swims.
         const SEND: [f32; 4] = [0.03, 0.10, 0.16, 0.32];
-        const LEVEL: [f32; 4] = [0.55, 0.7, 0.5, 1.0];
+        const BALANCE: [f32; 4] = [0.55, 0.7, 0.5, 1.0];
+        // The band at its measured loudness, the lead on top as it is.
+        let band = self.band_level;
+        let level = [
+            BALANCE[0] * band,
+            BALANCE[1] * band,
+            BALANCE[2] * band,
+            BALANCE[3],
+        ];
         let mut peaks = self.stem_peaks;
         for i in 0..n {
             let mut dry = (0.0, 0.0);
             let mut send = (0.0, 0.0);
             for stem in 0..4 {
                 let (l, r) = (
-                    buses.left[stem][i] * LEVEL[stem],
-                    buses.right[stem][i] * LEVEL[stem],
+                    buses.left[stem][i] * level[stem],
+                    buses.right[stem][i] * level[stem],
                 );
                 peaks[stem] = peaks[stem].max(l.abs()).max(r.abs());
                 dry.0 += l;
@@ -1044,8 +1058,8 @@ impl Engine {
         if let Some(stems) = stems {
             for (stem, target) in stems.into_iter().enumerate() {
                 for i in 0..n {
-                    target[2 * i] = buses.left[stem][i] * LEVEL[stem];
-                    target[2 * i + 1] = buses.right[stem][i] * LEVEL[stem];
+                    target[2 * i] = buses.left[stem][i] * level[stem];
+                    target[2 * i + 1] = buses.right[stem][i] * level[stem];
                 }
             }
         }
@@ -1092,6 +1106,11 @@ impl Engine {
             Err(_) => self.telemetry_lost += 1,
         }
     }
+}
+
+/// A gain in dB as a factor.
+fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub struct Arrangement {
     pub lead: LeadInstrument,
     /// Whether the band follows the soloist (the preset's `listen`).
     pub listen: bool,
+    /// Gain on the band's stems (dB) that sets it at the target loudness
+    /// (`engine::loudness`); 0 until measured.
+    pub band_trim_db: f32,
 }
 
 impl Arrangement {
@@ -129,6 +132,7 @@ impl Arrangement {
             piano: preset.piano,
             lead: preset.lead,
             listen: preset.listen,
+            band_trim_db: 0.0,
         })
     }
 
