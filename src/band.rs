@@ -14,12 +14,14 @@ pub mod drums;
 pub mod listener;
 pub mod piano;
 pub mod queue;
+pub mod trading;
 pub mod trainer;
 
 pub use arrangement::{Arrangement, ArrangementError, ChordSlot};
 pub use conductor::{BarContext, BarLine, Conductor, Position};
 pub use listener::{Listener, Soloist};
 pub use queue::{BandEvent, EventQueue, Sound};
+pub use trading::{HornNote, TradeTurn, Trader};
 pub use trainer::{FormLoop, KeyCycle, PassPoint, TempoRamp, Trainer};
 
 use crate::preset::Preset;

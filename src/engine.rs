@@ -22,7 +22,9 @@ pub use messages::{
 use crate::band::bass::Bassist;
 use crate::band::drums::Drummer;
 use crate::band::piano::Pianist;
-use crate::band::{Arrangement, Conductor, EventQueue, Listener, Player, Position, Sound, Trainer};
+use crate::band::{
+    Arrangement, Conductor, EventQueue, Listener, Player, Position, Sound, Trader, Trainer,
+};
 use crate::preset::{LeadInstrument, TEMPO_RANGE};
 use crate::synth::bass::{BassBody, BassVoice};
 use crate::synth::drums::DrumSynth;
@@ -42,6 +44,8 @@ pub const BASS_VOICES: usize = 4;
 pub const PIANO_VOICES: usize = 20;
 /// Lead voices the player can hold at once.
 pub const LEAD_VOICES: usize = 8;
+/// The horn plays one line; a second voice lets a note ring into the next.
+pub const HORN_VOICES: usize = 2;
 /// Commands waiting from the UI.
 pub const COMMAND_CAPACITY: usize = 64;
 /// Player input waiting between two callbacks: a dense MIDI burst at a large buffer.
@@ -54,7 +58,10 @@ pub const TELEMETRY_CAPACITY: usize = 256;
 pub const MAX_CHUNK: usize = 256;
 
 /// The stems, in the order [`Engine::process_with_stems`] fills them.
-pub const STEMS: [&str; 4] = ["bass", "drums", "piano", "lead"];
+/// The stems, in the order of every per-stem array: the band, the player's lead voice,
+/// and the band's horn when it trades with the player.
+pub const STEMS: [&str; STEM_COUNT] = ["bass", "drums", "piano", "lead", "horn"];
+pub const STEM_COUNT: usize = 5;
 
 /// What an engine is built with: everything it plays from its first sample. A live
 /// session builds each engine with the player's current choices here, so an engine that
@@ -85,6 +92,8 @@ pub struct EngineConfig {
     pub resume_after: Option<Position>,
     /// Whether the band follows the soloist (where the arrangement lets it).
     pub listen: bool,
+    /// Bars per turn when a band horn trades with the player (2, 4 or 8); 0: no trading.
+    pub trade: u32,
 }
 
 impl Default for EngineConfig {
@@ -101,6 +110,7 @@ impl Default for EngineConfig {
             trainer: Trainer::default(),
             resume_after: None,
             listen: true,
+            trade: 0,
         }
     }
 }
@@ -170,8 +180,8 @@ impl EngineController {
 
 /// Scratch buses for one chunk, one stereo pair per stem.
 struct Buses {
-    left: [[f32; MAX_CHUNK]; 4],
-    right: [[f32; MAX_CHUNK]; 4],
+    left: [[f32; MAX_CHUNK]; STEM_COUNT],
+    right: [[f32; MAX_CHUNK]; STEM_COUNT],
 }
 
 /// The instrument: band, voices, room and master.
@@ -195,6 +205,9 @@ pub struct Engine {
     drums: DrumSynth,
     piano: VoicePool<PianoVoice, PIANO_VOICES>,
     lead: VoicePool<LeadSynthVoice, LEAD_VOICES>,
+    /// The band's horn, trading with the player, and the one who plans its answers.
+    horn: VoicePool<LeadSynthVoice, HORN_VOICES>,
+    trader: Trader,
     lead_instrument: LeadInstrument,
     lead_controls: LeadControls,
     sustain: bool,
@@ -218,7 +231,7 @@ pub struct Engine {
     /// Journal entries that did not fit in the ring, since the start.
     journal_lost: u64,
     dropped_input: u64,
-    stem_peaks: [f32; 4],
+    stem_peaks: [f32; STEM_COUNT],
     notes_played: u64,
     /// Program changes that chose the lead voice, since the start.
     lead_programs: u64,
@@ -273,6 +286,8 @@ impl Engine {
             drums: DrumSynth::new(sr, seed ^ 0x200),
             piano: VoicePool::new(|i| PianoVoice::new(sr, seed ^ (0x300 + i as u64))),
             lead: VoicePool::new(|i| LeadSynthVoice::new(sr, seed ^ (0x400 + i as u64))),
+            horn: VoicePool::new(|i| LeadSynthVoice::new(sr, seed ^ (0x500 + i as u64))),
+            trader: Trader::new(seed),
             lead_instrument,
             lead_controls: LeadControls::default(),
             sustain: false,
@@ -283,8 +298,8 @@ impl Engine {
             limiter: Limiter::new(sr),
             mute: config.mute,
             buses: Box::new(Buses {
-                left: [[0.0; MAX_CHUNK]; 4],
-                right: [[0.0; MAX_CHUNK]; 4],
+                left: [[0.0; MAX_CHUNK]; STEM_COUNT],
+                right: [[0.0; MAX_CHUNK]; STEM_COUNT],
             }),
             pending: PendingInput::new(),
             commands: commands_rx,
@@ -295,7 +310,7 @@ impl Engine {
             mix_tap: None,
             journal_lost: 0,
             dropped_input: 0,
-            stem_peaks: [0.0; 4],
+            stem_peaks: [0.0; STEM_COUNT],
             notes_played: 0,
             lead_programs: 0,
             playing: config.playing,
@@ -310,6 +325,8 @@ impl Engine {
             playback_span: 0..0,
         };
         engine.set_trainer(config.trainer);
+        engine.trader.set_bars(config.trade);
+        engine.trader.set_player_lead(lead_instrument);
         engine.conductor.restart(0);
         match config.resume_after {
             Some(heard) => engine
@@ -397,22 +414,22 @@ impl Engine {
 
     /// Render interleaved stereo into `out` and each player's dry stem (interleaved
     /// stereo, same length as `out`) into `stems`, ordered as [`STEMS`]. Offline renders.
-    pub fn process_with_stems(&mut self, out: &mut [f32], stems: &mut [&mut [f32]; 4]) {
+    pub fn process_with_stems(&mut self, out: &mut [f32], stems: &mut [&mut [f32]; STEM_COUNT]) {
         self.process_inner(out, Some(stems));
     }
 
     /// Every render, live or offline, flushes denormals the same way, so both give the
     /// same samples; and none may touch the allocator.
-    fn process_inner(&mut self, out: &mut [f32], stems: Option<&mut [&mut [f32]; 4]>) {
+    fn process_inner(&mut self, out: &mut [f32], stems: Option<&mut [&mut [f32]; STEM_COUNT]>) {
         let _flush = flush_to_zero::FlushToZero::enable();
         assert_no_alloc::assert_no_alloc(|| self.render_block(out, stems));
     }
 
-    fn render_block(&mut self, out: &mut [f32], mut stems: Option<&mut [&mut [f32]; 4]>) {
+    fn render_block(&mut self, out: &mut [f32], mut stems: Option<&mut [&mut [f32]; STEM_COUNT]>) {
         self.drain_commands();
         self.drain_input();
         let frames = out.len() / 2;
-        self.stem_peaks = [0.0; 4];
+        self.stem_peaks = [0.0; STEM_COUNT];
         let mut done = 0;
         while done < frames {
             let block_end = self.clock + (frames - done) as u64;
@@ -441,14 +458,15 @@ impl Engine {
             let range = done * 2..(done + n) * 2;
             match stems.as_deref_mut() {
                 Some(stems) => {
-                    let [b, d, p, l] = stems;
+                    let [b, d, p, l, h] = stems;
                     self.render_chunk(
                         &mut out[range.clone()],
                         Some([
                             &mut b[range.clone()],
                             &mut d[range.clone()],
                             &mut p[range.clone()],
-                            &mut l[range],
+                            &mut l[range.clone()],
+                            &mut h[range],
                         ]),
                     )
                 }
@@ -654,6 +672,7 @@ impl Engine {
                 .plan(&ctx, &self.arrangement.drums, &mut self.queue);
             self.pianist
                 .plan(&ctx, &self.arrangement.piano, &mut self.queue);
+            self.trader.plan(&ctx, self.clock, &mut self.queue);
         }
     }
 
@@ -692,6 +711,18 @@ impl Engine {
             }
             Sound::Piano(note) if !self.mute[2] => {
                 self.piano.start(note);
+                true
+            }
+            Sound::Horn(note) => {
+                self.horn.start(LeadNote {
+                    key: note.key,
+                    velocity: note.velocity,
+                    instrument: note.instrument,
+                });
+                true
+            }
+            Sound::HornOff { key } => {
+                self.horn.release_key(key);
                 true
             }
             // The count-in is for the player: it sounds with the drums muted too.
@@ -763,6 +794,11 @@ impl Engine {
                 Command::SetLead(kind) => {
                     self.lead.release_all();
                     self.lead_instrument = kind;
+                    self.trader.set_player_lead(kind);
+                }
+                Command::SetTrade(bars) => {
+                    self.trader.set_bars(bars);
+                    self.horn.release_all();
                 }
                 Command::Load(arrangement) => {
                     self.end_playback_now();
@@ -794,6 +830,7 @@ impl Engine {
                     self.queue.clear();
                     self.bass.release_all();
                     self.piano.release_all();
+                    self.horn.release_all();
                 }
                 Command::SetCountIn(on) => self.count_in = on,
                 Command::SetLoop(form_loop) => self.set_trainer(Trainer {
@@ -862,6 +899,7 @@ impl Engine {
         self.queue.clear();
         self.bass.release_all();
         self.piano.release_all();
+        self.horn.release_all();
         self.bassist.reset();
         self.pianist.reset();
         self.conductor.restart(self.clock);
@@ -874,6 +912,7 @@ impl Engine {
                 self.sustained[key as usize] = false;
                 self.keys_down[key as usize] = true;
                 self.listener.note_on(self.clock, key, velocity);
+                self.trader.note_on(self.clock, key, velocity);
                 // Notes heard back were counted when they were played.
                 if !self.playback_span.contains(&self.clock) {
                     self.notes_played += 1;
@@ -902,6 +941,7 @@ impl Engine {
                 let key = key.min(127);
                 self.keys_down[key as usize] = false;
                 self.listener.note_off(self.clock, key);
+                self.trader.note_off(self.clock, key);
                 if self.sustain {
                     self.sustained[key as usize] = true;
                 } else {
@@ -938,6 +978,7 @@ impl Engine {
                 let kinds = LeadInstrument::ALL;
                 self.lead.release_all();
                 self.lead_instrument = kinds[program as usize % kinds.len()];
+                self.trader.set_player_lead(self.lead_instrument);
                 self.lead_programs += 1;
             }
         }
@@ -997,16 +1038,16 @@ impl Engine {
         }
     }
 
-    fn render_chunk(&mut self, out: &mut [f32], stems: Option<[&mut [f32]; 4]>) {
+    fn render_chunk(&mut self, out: &mut [f32], stems: Option<[&mut [f32]; STEM_COUNT]>) {
         let n = out.len() / 2;
         let buses = &mut *self.buses;
-        for stem in 0..4 {
+        for stem in 0..STEM_COUNT {
             buses.left[stem][..n].fill(0.0);
             buses.right[stem][..n].fill(0.0);
         }
         {
-            let [bl, dl, pl, ll] = &mut buses.left;
-            let [br, dr, pr, lr] = &mut buses.right;
+            let [bl, dl, pl, ll, hl] = &mut buses.left;
+            let [br, dr, pr, lr, hr] = &mut buses.right;
             self.bass.render(&mut bl[..n], &mut br[..n]);
             // Bass voices are mono in the middle: filter one channel and copy it.
             self.bass_body.process(&mut bl[..n]);
@@ -1018,10 +1059,12 @@ impl Engine {
                 voice.set_controls(controls);
             }
             self.lead.render(&mut ll[..n], &mut lr[..n]);
+            self.horn.render(&mut hl[..n], &mut hr[..n]);
         }
         // Room sends per stem: the bass stays dry and close, the trumpet swims.
-        const SEND: [f32; 4] = [0.03, 0.10, 0.16, 0.32];
-        const BALANCE: [f32; 4] = [0.55, 0.7, 0.5, 1.0];
+        const SEND: [f32; STEM_COUNT] = [0.03, 0.10, 0.16, 0.32, 0.3];
+        // The horn a little under the player: it answers, it does not take over.
+        const BALANCE: [f32; STEM_COUNT] = [0.55, 0.7, 0.5, 1.0, 0.8];
         // The band at its measured loudness, the lead on top as it is.
         let band = self.band_level;
         let level = [
@@ -1029,12 +1072,13 @@ impl Engine {
             BALANCE[1] * band,
             BALANCE[2] * band,
             BALANCE[3],
+            BALANCE[4],
         ];
         let mut peaks = self.stem_peaks;
         for i in 0..n {
             let mut dry = (0.0, 0.0);
             let mut send = (0.0, 0.0);
-            for stem in 0..4 {
+            for stem in 0..STEM_COUNT {
                 let (l, r) = (
                     buses.left[stem][i] * level[stem],
                     buses.right[stem][i] * level[stem],
@@ -1098,6 +1142,11 @@ impl Engine {
             journal_lost: self.journal_lost,
             trainer: self.conductor.trainer(),
             playback: self.playback.as_ref().map(|p| p.progress(self.clock)),
+            trade: if self.playing {
+                self.trader.turn_at(position.bar)
+            } else {
+                None
+            },
         };
         // Lossy: when the UI is not reading, this snapshot is not queued. Its onsets stay
         // for the next one, as the phrase analysis needs every note.

@@ -182,6 +182,10 @@ struct BandArgs {
     /// density (as a preset's `listen = false`).
     #[arg(long)]
     no_listen: bool,
+    /// Trade with a band horn: you play BARS bars (2, 4 or 8), then a tenor (a trumpet if
+    /// you play tenor) answers with your phrase developed, then you again.
+    #[arg(long, value_name = "BARS", value_parser = trade_arg)]
+    trade: Option<u32>,
 }
 
 impl BandArgs {
@@ -462,6 +466,18 @@ fn midi_flag_error(
     }
 }
 
+/// `--trade`: 2, 4 or 8 bars a turn.
+fn trade_arg(text: &str) -> Result<u32, String> {
+    match text.trim() {
+        "2" => Ok(2),
+        "4" => Ok(4),
+        "8" => Ok(8),
+        other => Err(format!(
+            "'{other}' is not a length of turn: trade 2, 4 or 8 bars"
+        )),
+    }
+}
+
 fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
     let preset = match (&args.take, args.preset) {
         (Some(take), _) => preset::find(&take.info.preset).map_err(|error| commands::BadValue {
@@ -485,6 +501,7 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
         lead: args.lead,
         trainer,
         listen: !args.band.no_listen,
+        trade: args.band.trade.unwrap_or(0),
     };
     if let Some(take) = &args.take {
         take.render_options(&mut options)
@@ -760,7 +777,8 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
             .with_trainer(trainer, toggled_ramp)
             // At the console the space bar starts the band after a bar of clicks.
             .with_count_in(!args.headless)
-            .with_listening(!args.band.no_listen);
+            .with_listening(!args.band.no_listen)
+            .with_trading(args.band.trade.unwrap_or(0));
     let takes_dir = match (args.no_record, args.takes_dir) {
         (true, _) => None,
         (false, Some(dir)) => Some(PathBuf::from(dir)),

@@ -5,7 +5,7 @@ pub mod midi_file;
 
 use crate::band::{Arrangement, ArrangementError, BarLine, Player, Trainer, arrangement_for};
 use crate::engine::journal::JournalEntry;
-use crate::engine::{Engine, EngineConfig, STEMS};
+use crate::engine::{Engine, EngineConfig, STEM_COUNT, STEMS};
 use crate::preset::{LeadInstrument, Preset, PresetError};
 use crate::theory::Key;
 use std::path::{Path, PathBuf};
@@ -71,6 +71,8 @@ pub struct RenderOptions {
     pub trainer: Trainer,
     /// Whether the band follows the input phrase (where the preset lets it).
     pub listen: bool,
+    /// Bars per turn trading with the band's horn; 0: not trading.
+    pub trade: u32,
 }
 
 impl Default for RenderOptions {
@@ -87,6 +89,7 @@ impl Default for RenderOptions {
             lead: None,
             trainer: Trainer::default(),
             listen: true,
+            trade: 0,
         }
     }
 }
@@ -103,7 +106,7 @@ pub fn parse_mute(list: &str) -> Result<Vec<Player>, RenderError> {
 pub struct Rendered {
     pub mix: Vec<f32>,
     /// Interleaved stereo, ordered as [`STEMS`].
-    pub stems: [Vec<f32>; 4],
+    pub stems: [Vec<f32>; STEM_COUNT],
     pub sample_rate: u32,
     pub arrangement: Arrangement,
     /// Frames from the start to beat 1 of each bar rendered.
@@ -152,7 +155,7 @@ pub fn render_blocks(
     options: &RenderOptions,
     mut progress: impl FnMut(u64, u64),
     mut journal: impl FnMut(JournalEntry),
-    mut sink: impl FnMut(&[f32], [&[f32]; 4]) -> Result<(), RenderError>,
+    mut sink: impl FnMut(&[f32], [&[f32]; STEM_COUNT]) -> Result<(), RenderError>,
 ) -> Result<RenderSummary, RenderError> {
     if !BLOCK_RANGE.contains(&options.block) {
         return Err(RenderError::Block(options.block));
@@ -197,6 +200,7 @@ pub fn render_blocks(
         lead: options.lead,
         trainer: options.trainer,
         listen: options.listen,
+        trade: options.trade,
         ..EngineConfig::default()
     };
     let (mut engine, mut controller) = Engine::new(config, arrangement.clone());
@@ -207,7 +211,7 @@ pub fn render_blocks(
     let mut bar_lines: Vec<BarLine> = Vec::with_capacity(bars as usize + 1);
     let block = options.block;
     let mut mix = vec![0.0f32; block * 2];
-    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; block * 2]);
+    let mut stems: [Vec<f32>; STEM_COUNT] = std::array::from_fn(|_| vec![0.0f32; block * 2]);
     let mut next_input = 0;
     let mut done = 0u64;
     while done < total {
@@ -219,13 +223,7 @@ pub fn render_blocks(
             }
             next_input += 1;
         }
-        let [b, d, p, l] = &mut stems;
-        let mut stem_slices = [
-            &mut b[..2 * n],
-            &mut d[..2 * n],
-            &mut p[..2 * n],
-            &mut l[..2 * n],
-        ];
+        let mut stem_slices = stems.each_mut().map(|s| &mut s[..2 * n]);
         engine.process_with_stems(&mut mix[..2 * n], &mut stem_slices);
         controller.collect_garbage();
         controller.latest_telemetry();
@@ -240,10 +238,7 @@ pub fn render_blocks(
                 }
             }
         });
-        sink(
-            &mix[..2 * n],
-            [&b[..2 * n], &d[..2 * n], &p[..2 * n], &l[..2 * n]],
-        )?;
+        sink(&mix[..2 * n], stems.each_ref().map(|s| &s[..2 * n]))?;
         done += n as u64;
         if done % (sample_rate as u64) < n as u64 || done == total {
             progress(done, total);
@@ -266,7 +261,7 @@ pub fn render(
     progress: impl FnMut(u64, u64),
 ) -> Result<Rendered, RenderError> {
     let mut mix = Vec::new();
-    let mut stems: [Vec<f32>; 4] = Default::default();
+    let mut stems: [Vec<f32>; STEM_COUNT] = Default::default();
     let summary = render_blocks(
         preset,
         options,

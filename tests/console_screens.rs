@@ -75,7 +75,7 @@ fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
         frame,
         position: Position::in_form(a, bar, beat),
         tempo: a.tempo,
-        stem_peaks: [0.25, 0.1, 0.05, 0.5],
+        stem_peaks: [0.25, 0.1, 0.05, 0.5, 0.0],
         limiter_db: 0.0,
         held_keys,
         notes_played: 12,
@@ -94,6 +94,7 @@ fn telemetry_at(state: &ConsoleState, frame: u64, held: &[u8]) -> Telemetry {
         journal_lost: 0,
         trainer: Trainer::default(),
         playback: None,
+        trade: None,
     }
 }
 

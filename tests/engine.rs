@@ -10,21 +10,15 @@ use ascenseur_analysis::{first_sample_above, rms_dbfs};
 fn render_lead(engine: &mut Engine, frames: usize, block: usize) -> Vec<f32> {
     let mut lead = Vec::with_capacity(frames);
     let mut out = vec![0.0; 2 * block];
-    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; 2 * block]);
+    let mut stems: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; 2 * block]);
     let mut done = 0;
     while done < frames {
         let n = block.min(frames - done);
-        let [b, d, p, l] = &mut stems;
         engine.process_with_stems(
             &mut out[..2 * n],
-            &mut [
-                &mut b[..2 * n],
-                &mut d[..2 * n],
-                &mut p[..2 * n],
-                &mut l[..2 * n],
-            ],
+            &mut stems.each_mut().map(|s| &mut s[..2 * n]),
         );
-        lead.extend(l[..2 * n].iter().step_by(2));
+        lead.extend(stems[3][..2 * n].iter().step_by(2));
         done += n;
     }
     lead

@@ -17,9 +17,9 @@ const MAX_CHUNK: usize = 96;
 /// block's telemetry (drained every block, as the console does).
 fn block(engine: &mut Engine, controller: &mut EngineController) -> (Vec<f32>, [u64; 2], u64) {
     let mut out = vec![0.0; 2 * BLOCK];
-    let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; 2 * BLOCK]);
-    let [b, d, p, l] = &mut stems;
-    engine.process_with_stems(&mut out, &mut [b, d, p, l]);
+    let mut stems: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; 2 * BLOCK]);
+    let [b, d, p, l, h] = &mut stems;
+    engine.process_with_stems(&mut out, &mut [b, d, p, l, h]);
     let telemetry = controller
         .latest_telemetry()
         .expect("telemetry every block");

@@ -204,7 +204,8 @@ fn random_command(
 ) -> Command {
     match rng.random_range(0..12) {
         9 => Command::PlayBack(Box::new(playback.clone())),
-        10 => Command::StopPlayback,
+        10 if rng.random_bool(0.5) => Command::StopPlayback,
+        10 => Command::SetTrade([0, 2, 4, 8][rng.random_range(0..4)]),
         0 => Command::SetTempo(rng.random_range(50.0..300.0)),
         1 => Command::SetMute(Player::ALL[rng.random_range(0..3)], rng.random_bool(0.5)),
         2 => Command::SetLead(LeadInstrument::ALL[rng.random_range(0..LeadInstrument::ALL.len())]),
@@ -246,8 +247,10 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
         let arrangement = Arrangement::new(&preset, None).expect("arrangement");
         let mut spare = Some(Box::new(arrangement.clone()));
         let playback = recorded_playback(&arrangement);
+        // Listening (on by default) and trading fours, from the first bar.
         let config = EngineConfig {
             trainer: busy_trainer(arrangement.form_bars),
+            trade: 4,
             ..EngineConfig::default()
         };
         let (engine, mut controller) = Engine::new(config, arrangement);
@@ -290,9 +293,9 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
             }
             // Old arrangements come back here and are dropped off the audio thread.
             controller.collect_garbage();
-            played_back |= controller
-                .latest_telemetry()
-                .is_some_and(|t| t.playback.is_some());
+            if let Some(t) = controller.latest_telemetry() {
+                played_back |= t.playback.is_some();
+            }
             frames_done += block as u64;
             blocks += 1;
         }
@@ -315,6 +318,62 @@ fn every_preset_through_the_cpal_callback_with_midi_bursts() {
         assert!(renderer.status().has_panicked(), "{name}: no edge");
         assert!(stereo_out[..128].iter().all(|&x| x == 0.0));
         assert_eq!(violations(), before);
+    }
+}
+
+/// Every preset listening and trading with the player for 16 bars, the player's input
+/// in bursts and the turns' length changed now and then: the engine's whole render is an
+/// allocation-free region, and the horn answers in every preset.
+#[test]
+fn every_preset_listening_and_trading_with_midi_bursts() {
+    let _alone = one_at_a_time();
+    assert_the_detector_fires();
+    let mut rng = Pcg32::seed_from_u64(9);
+    for (name, _) in preset::builtin() {
+        let preset = preset::find(name).expect("built-in preset");
+        let arrangement = Arrangement::new(&preset, None).expect("arrangement");
+        let config = EngineConfig {
+            trade: 2,
+            ..EngineConfig::default()
+        };
+        let (mut engine, mut controller) = Engine::new(config, arrangement);
+        let end = engine.bar_start(16);
+        let mut out = vec![0.0f32; 2 * 1024];
+        let before = violations();
+        let mut frames_done = 0u64;
+        let mut horn_answered = false;
+        while frames_done < end {
+            let block = [32usize, 64, 256, 1024][rng.random_range(0..4)];
+            if rng.random_bool(0.3) {
+                for _ in 0..rng.random_range(1..32) {
+                    let _ = controller.play(ascenseur::engine::TimedInput {
+                        frame: engine.clock() + rng.random_range(0..block as u64),
+                        event: random_event(&mut rng),
+                    });
+                }
+            }
+            // A change of turns now and then (about twice in the 16 bars).
+            if rng.random_bool(0.0003) {
+                let _ = controller.send(Command::SetTrade([2, 4, 8][rng.random_range(0..3)]));
+            }
+            engine.process(&mut out[..2 * block]);
+            assert!(
+                out[..2 * block].iter().all(|x| x.is_finite()),
+                "{name}: non-finite output"
+            );
+            controller.collect_garbage();
+            controller.drain_journal(|_| {});
+            while let Some(t) = controller.latest_telemetry() {
+                horn_answered |= t.stem_peaks[4] > 0.0;
+            }
+            frames_done += block as u64;
+        }
+        assert_eq!(
+            violations(),
+            before,
+            "{name}: the engine allocated or freed"
+        );
+        assert!(horn_answered, "{name}: the horn never answered");
     }
 }
 

@@ -157,9 +157,9 @@ fn a_resumed_engine_plays_the_players_tempo_mutes_and_lead_from_its_first_sample
             })
             .unwrap();
         let mut mix = vec![0.0; 2 * bar_frames];
-        let mut stems: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; 2 * bar_frames]);
-        let [b, d, p, l] = &mut stems;
-        engine.process_with_stems(&mut mix, &mut [b, d, p, l]);
+        let mut stems: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; 2 * bar_frames]);
+        let [b, d, p, l, h] = &mut stems;
+        engine.process_with_stems(&mut mix, &mut [b, d, p, l, h]);
         stems[stem("lead")].clone()
     };
     let heard = &first_bar.stems[stem("lead")];
@@ -521,8 +521,9 @@ fn the_last_phrase_plays_back_over_the_band_as_it_played_and_the_take_leaves_it_
         "the lead hangs over after the playback"
     );
     assert!(
-        onsets_between(&all, stem("bass"), Band::LowPass(400.0), to, to + 8 * spb).len() >= 6,
-        "the bass walks on after the playback"
+        // In two or in four: after a phrase and a rest the band may have gone to two.
+        onsets_between(&all, stem("bass"), Band::LowPass(400.0), to, to + 8 * spb).len() >= 3,
+        "the bass plays on after the playback"
     );
 
     // The take leaves the playback out: its mix is the rest, its player part the phrase

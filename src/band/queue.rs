@@ -18,6 +18,12 @@ pub enum Sound {
     Drum(DrumHit),
     /// A count-in click on the drum kit, played even with the drums muted.
     Click(DrumHit),
+    /// The band's horn, trading with the player: a note begins…
+    Horn(super::HornNote),
+    /// …and ends.
+    HornOff {
+        key: u8,
+    },
 }
 
 /// A sound at an absolute sample time of the engine's clock.

@@ -28,6 +28,9 @@ pub enum Command {
     Stop,
     /// Whether [`Command::Start`] plays a bar of hi-hat clicks before the form.
     SetCountIn(bool),
+    /// Trade turns of this many bars with a band horn (2, 4 or 8), or stop with 0; turns
+    /// count from the start, the player's first.
+    SetTrade(u32),
     /// Repeat these bars of the form (or play on through it), from the next bar line. A
     /// loop the form cannot hold is ignored.
     SetLoop(Option<FormLoop>),
@@ -132,7 +135,7 @@ pub struct Telemetry {
     pub position: Position,
     pub tempo: f32,
     /// Peak level of each stem in the block (linear), ordered as `STEMS`.
-    pub stem_peaks: [f32; 4],
+    pub stem_peaks: [f32; super::STEM_COUNT],
     pub limiter_db: f32,
     /// Keys held on the lead voice, as a 128-bit set.
     pub held_keys: [u64; 2],
@@ -164,6 +167,8 @@ pub struct Telemetry {
     pub trainer: Trainer,
     /// A take being played back (the position above is then the playback's).
     pub playback: Option<PlaybackProgress>,
+    /// Whose turn it is while trading with the band's horn.
+    pub trade: Option<crate::band::TradeTurn>,
 }
 
 impl Telemetry {

@@ -55,7 +55,7 @@ pub enum ManualError {
 pub struct ManualBlock {
     pub mix: Vec<f32>,
     /// Ordered as [`crate::engine::STEMS`].
-    pub stems: [Vec<f32>; 4],
+    pub stems: [Vec<f32>; crate::engine::STEM_COUNT],
 }
 
 impl ManualBlock {
@@ -144,8 +144,7 @@ impl DeviceState {
             mix: vec![0.0; 2 * frames],
             stems: std::array::from_fn(|_| vec![0.0; 2 * frames]),
         };
-        let [b, d, p, l] = &mut block.stems;
-        let mut stems = [&mut b[..], &mut d[..], &mut p[..], &mut l[..]];
+        let mut stems = block.stems.each_mut().map(|s| &mut s[..]);
         playing
             .engine
             .process_with_stems(&mut block.mix, &mut stems);

@@ -21,6 +21,8 @@ pub enum Intent {
     /// The next lead voice of [`LeadInstrument::ALL`].
     NextLead,
     ToggleCountIn,
+    /// Trading with the band's horn: off, fours, eights, off again.
+    CycleTrade,
     /// Another preset of the list, this many steps on (wrapping), in the same
     /// transposition, at its own tempo and with its own lead voice.
     StepPreset(i32),
@@ -56,6 +58,8 @@ pub struct Performance {
     count_in: bool,
     /// Whether the band follows the soloist (`--no-listen` turns it off).
     listen: bool,
+    /// Bars per turn trading with the band's horn; 0: not trading.
+    trade: u32,
     playing: bool,
     trainer: Trainer,
     /// The ramp [`Intent::ToggleTempoRamp`] switches on.
@@ -89,6 +93,7 @@ impl Performance {
             mute: [false; 3],
             count_in: false,
             listen: true,
+            trade: 0,
             playing: true,
             trainer: Trainer::default(),
             toggled_ramp: TempoRamp::default(),
@@ -111,6 +116,17 @@ impl Performance {
     pub fn with_count_in(mut self, on: bool) -> Performance {
         self.count_in = on;
         self
+    }
+
+    /// Trade turns of `bars` bars with the band's horn from the start (0: not).
+    pub fn with_trading(mut self, bars: u32) -> Performance {
+        self.trade = bars;
+        self
+    }
+
+    /// Bars per turn trading with the band's horn; 0: not trading.
+    pub fn trade(&self) -> u32 {
+        self.trade
     }
 
     /// Whether the band follows the soloist (where the preset lets it).
@@ -212,6 +228,7 @@ impl Performance {
             // A fresh start begins at the top of the form (or the loop) in the home key.
             resume_after: self.heard.filter(|_| start_bar > 0),
             listen: self.listen,
+            trade: self.trade,
         }
     }
 
@@ -252,6 +269,14 @@ impl Performance {
             Intent::ToggleCountIn => {
                 self.count_in = !self.count_in;
                 send(Command::SetCountIn(self.count_in));
+            }
+            Intent::CycleTrade => {
+                self.trade = match self.trade {
+                    0 => 4,
+                    4 => 8,
+                    _ => 0,
+                };
+                send(Command::SetTrade(self.trade));
             }
             Intent::StepPreset(step) => {
                 let count = self.presets.len() as i32;

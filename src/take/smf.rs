@@ -19,6 +19,8 @@ pub const TICKS_PER_QUARTER: u16 = 960;
 pub const BASS_CHANNEL: u8 = 1;
 pub const PIANO_CHANNEL: u8 = 2;
 pub const DRUM_CHANNEL: u8 = 9;
+/// The band's horn, when it trades with the player.
+pub const HORN_CHANNEL: u8 = 3;
 /// The player's part, on channel 1.
 pub const PLAYER_CHANNEL: u8 = 0;
 
@@ -346,8 +348,12 @@ impl SmfPlan {
     }
 }
 
-/// The band's notes as three named tracks (bass, drums, piano), drums on channel 10.
+/// The band's notes as three named tracks (bass, drums, piano), drums on channel 10, and a
+/// fourth (horn) when a horn traded with the player.
 pub fn band_tracks(tempo_map: &TempoMap, notes: &[(u64, Sound)]) -> Vec<TrackBuilder> {
+    let mut horn = TrackBuilder::new("horn");
+    let mut horn_program = None;
+    let mut horn_sounding: [Option<(u64, f32)>; 128] = [None; 128];
     let mut tracks: Vec<TrackBuilder> = Player::ALL
         .iter()
         .map(|p| TrackBuilder::new(p.name()))
@@ -376,8 +382,24 @@ pub fn band_tracks(tempo_map: &TempoMap, notes: &[(u64, Sound)]) -> Vec<TrackBui
                 let off = tempo_map.tick_at(frame + u64::from(note.length));
                 tracks[2].note(on, off, PIANO_CHANNEL, note.key, note.velocity);
             }
+            Sound::Horn(note) => {
+                if horn_program.is_none() {
+                    let program = gm_lead_program(note.instrument);
+                    horn.program(on, HORN_CHANNEL, program);
+                    horn_program = Some(program);
+                }
+                horn_sounding[usize::from(note.key.min(127))] = Some((on, note.velocity));
+            }
+            Sound::HornOff { key } => {
+                if let Some((start, velocity)) = horn_sounding[usize::from(key.min(127))].take() {
+                    horn.note(start, on.max(start + 1), HORN_CHANNEL, key, velocity);
+                }
+            }
             Sound::Click(_) => {}
         }
+    }
+    if horn_program.is_some() {
+        tracks.push(horn);
     }
     tracks
 }

@@ -289,6 +289,7 @@ fn act(action: Action, session: &mut Session, state: &mut ConsoleState) {
         Action::ToggleMute(player) => Intent::ToggleMute(player),
         Action::NextLead => Intent::NextLead,
         Action::ToggleCountIn => Intent::ToggleCountIn,
+        Action::CycleTrade => Intent::CycleTrade,
         Action::ToggleLoop => Intent::ToggleLoop,
         Action::ToggleRamp => Intent::ToggleTempoRamp,
         Action::PreviousPreset => Intent::StepPreset(-1),

@@ -23,6 +23,8 @@ pub enum Action {
     ToggleLoop,
     /// The tempo ramp on or off.
     ToggleRamp,
+    /// Trade fours, eights, or stop trading with the band's horn.
+    CycleTrade,
     /// Hear the last phrase again over the band (or stop what plays back).
     PlayBackPhrase,
     /// Hear the whole take again (or stop what plays back).
@@ -63,6 +65,7 @@ pub fn action_for(event: &KeyEvent, help_open: bool) -> Option<Action> {
         KeyCode::Char('i') | KeyCode::Char('I') => Action::ToggleCountIn,
         KeyCode::Char('l') | KeyCode::Char('L') => Action::ToggleLoop,
         KeyCode::Char('r') | KeyCode::Char('R') => Action::ToggleRamp,
+        KeyCode::Char('4') => Action::CycleTrade,
         KeyCode::Char('p') => Action::PlayBackPhrase,
         KeyCode::Char('P') => Action::PlayBackTake,
         KeyCode::Char('?') => Action::ToggleHelp,
@@ -98,6 +101,7 @@ mod tests {
             (KeyCode::Char('i'), Action::ToggleCountIn),
             (KeyCode::Char('l'), Action::ToggleLoop),
             (KeyCode::Char('r'), Action::ToggleRamp),
+            (KeyCode::Char('4'), Action::CycleTrade),
             (KeyCode::Char('p'), Action::PlayBackPhrase),
             (KeyCode::Char('P'), Action::PlayBackTake),
             (KeyCode::Char('?'), Action::ToggleHelp),

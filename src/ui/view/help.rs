@@ -14,7 +14,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         Notation::Unicode => ("← →", "↑ ↓"),
         Notation::Ascii => ("Left Right", "Up Down"),
     };
-    let rows: [(&str, &str); 19] = [
+    let rows: [(&str, &str); 20] = [
         ("space", "stop the band / start it from bar 1"),
         (left_right, "previous / next preset"),
         (up_down, "tempo up / down (2 BPM)"),
@@ -25,6 +25,7 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
         ("l", "loop the section playing / the whole form"),
         ("r", "tempo ramp: faster every few passes on / off"),
         ("p P", "hear the last phrase / the whole take again"),
+        ("4", "trade 4s / 8s with the band's horn / off"),
         ("?", "this help"),
         ("q  Esc", "quit (Ctrl-C too)"),
         ("", ""),

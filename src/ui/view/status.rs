@@ -51,6 +51,22 @@ pub(super) fn draw(state: &ConsoleState, theme: &Theme, area: Rect, buf: &mut Bu
             theme.accent(),
         ));
     }
+    if let Some(turn) = state.telemetry.and_then(|t| t.trade) {
+        let who = if turn.horn {
+            "horn answers"
+        } else {
+            "your turn"
+        };
+        let bars = if turn.bars_left == 1 {
+            "last bar".to_string()
+        } else {
+            format!("{} bars", turn.bars_left)
+        };
+        spans.push(Span::styled(
+            format!("trading {}s: {who}, {bars} ", turn.bars),
+            theme.accent(),
+        ));
+    }
     if let Some(form_loop) = trainer.form_loop {
         spans.push(Span::styled(format!("loop {form_loop} "), theme.accent()));
     }
