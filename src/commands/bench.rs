@@ -353,6 +353,10 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
             }
         })?
     } else {
+        super::check_loop_devices(
+            &args.device.output_options(None),
+            args.input_device.as_deref(),
+        )?;
         let devices = DeviceLoop {
             host: args.device.host,
             output: args.device.device,
