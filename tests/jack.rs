@@ -721,7 +721,7 @@ fn random_midi_into_a_running_session(seconds: u64) {
         !stderr.contains("panicked") && !stderr.contains("engine stopped"),
         "{stderr}"
     );
-    if let Some(last) = stderr.lines().filter(|l| l.starts_with("bar ")).last() {
+    if let Some(last) = stderr.lines().rfind(|l| l.starts_with("bar ")) {
         eprintln!("its last status line: {last}");
     }
 }
