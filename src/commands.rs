@@ -29,6 +29,8 @@ pub const REPORT_FLAG: &str = "--report <FILE>";
 pub const LOOP_FLAG: &str = "--loop <BARS>";
 pub const INPUT_DEVICE_FLAG: &str = "--input-device <DEV>";
 pub const TAKES_DIR_FLAG: &str = "--takes-dir <DIR>";
+pub const MIDI_TARGET_FLAG: &str = "--midi-target <PORT>";
+pub const AUDIO_SOURCE_FLAG: &str = "--audio-source <PORT>";
 
 /// Where the audio goes, for `play` and the hardware benches alike.
 #[derive(clap::Args, Debug)]
@@ -150,6 +152,58 @@ pub fn check_loop_devices(output: &OutputOptions, input: Option<&str>) -> Result
             labels.join(", ")
         ),
     })
+}
+
+/// The ports `bench midi-latency` measures between, found on the JACK server before it
+/// starts: a MIDI input and an audio output. One that is not there, or not of that kind,
+/// is a bad value with the server's ports of the kind. Without a server the probe says
+/// so itself.
+pub fn check_probe_ports(midi_target: &str, audio_source: &str) -> Result<(), BadValue> {
+    use jack::PortSpec;
+    let Ok((client, _)) =
+        jack::Client::new("ascenseur_ports", jack::ClientOptions::NO_START_SERVER)
+    else {
+        return Ok(());
+    };
+    let (midi_spec, audio_spec) = (jack::MidiIn::default(), jack::AudioOut::default());
+    let (midi, audio) = (midi_spec.jack_port_type(), audio_spec.jack_port_type());
+    for (flag, wanted, port_type, direction, kind) in [
+        (
+            MIDI_TARGET_FLAG,
+            midi_target,
+            midi,
+            jack::PortFlags::IS_INPUT,
+            "MIDI input",
+        ),
+        (
+            AUDIO_SOURCE_FLAG,
+            audio_source,
+            audio,
+            jack::PortFlags::IS_OUTPUT,
+            "audio output",
+        ),
+    ] {
+        let fits = client.port_by_name(wanted).is_some_and(|port| {
+            port.flags().contains(direction) && port.port_type().is_ok_and(|t| t == port_type)
+        });
+        if fits {
+            continue;
+        }
+        let ports = client.ports(None, Some(port_type), direction);
+        let listed = if ports.is_empty() {
+            "none".to_string()
+        } else {
+            ports.join(", ")
+        };
+        return Err(BadValue {
+            flag,
+            value: wanted.to_string(),
+            reason: format!(
+                "no {kind} port of that name on this JACK server ({kind} ports: {listed})"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `--host`: "jack" (ascenseur's own JACK client) or one of the hosts cpal was built with

@@ -992,6 +992,14 @@ mod tests {
         assert_eq!(spelled(&["render"], "report"), commands::REPORT_FLAG);
         assert_eq!(spelled(&["takes"], "takes-dir"), commands::TAKES_DIR_FLAG);
         assert_eq!(
+            spelled(&["bench", "midi-latency"], "midi-target"),
+            commands::MIDI_TARGET_FLAG
+        );
+        assert_eq!(
+            spelled(&["bench", "midi-latency"], "audio-source"),
+            commands::AUDIO_SOURCE_FLAG
+        );
+        assert_eq!(
             spelled(&["bench", "roundtrip"], "input-device"),
             commands::INPUT_DEVICE_FLAG
         );

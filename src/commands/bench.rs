@@ -422,6 +422,9 @@ fn midi_latency_command(
     if !(1..=10_000).contains(&notes) {
         anyhow::bail!("bad --notes {notes}: use 1 to 10000");
     }
+    if let Some((midi_target, audio_source)) = &ports {
+        super::check_probe_ports(midi_target, audio_source)?;
+    }
     // Without ports, measure ascenseur itself: a client of its own with the band silent,
     // so the first sound after a note-on is the lead voice.
     let own = match &ports {
