@@ -4,9 +4,9 @@
 
 pub mod bench;
 
-use ascenseur::io::cpal_out::{CpalError, OutputOptions};
+use ascenseur::io::cpal_out::{self, CpalError, OutputOptions};
 use ascenseur::preset::{self, Preset};
-use clap::builder::{PossibleValue, PossibleValuesParser, RangedU64ValueParser};
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use std::ops::RangeInclusive;
 
 /// Frames per callback a `--buffer` or `--buffers` may ask for: JACK's and the devices'
@@ -27,6 +27,10 @@ pub const PLAYBACK_FLAG: &str = "--playback <PORT>";
 pub const CAPTURE_FLAG: &str = "--capture <PORT>";
 pub const REPORT_FLAG: &str = "--report <FILE>";
 pub const LOOP_FLAG: &str = "--loop <BARS>";
+pub const INPUT_DEVICE_FLAG: &str = "--input-device <DEV>";
+pub const TAKES_DIR_FLAG: &str = "--takes-dir <DIR>";
+pub const MIDI_TARGET_FLAG: &str = "--midi-target <PORT>";
+pub const AUDIO_SOURCE_FLAG: &str = "--audio-source <PORT>";
 
 /// Where the audio goes, for `play` and the hardware benches alike.
 #[derive(clap::Args, Debug)]
@@ -114,6 +118,94 @@ pub fn device_flag_error(error: &CpalError, options: &OutputOptions) -> Option<B
     })
 }
 
+/// The output and input devices `bench roundtrip` loops through, found before it starts:
+/// a host, device or rate the user named that is not there is a bad value with the
+/// host's list, like `play`'s. Anything else the measurement itself reports.
+pub fn check_loop_devices(output: &OutputOptions, input: Option<&str>) -> Result<(), BadValue> {
+    let prepared = match cpal_out::open(output) {
+        Ok(prepared) => prepared,
+        Err(error) => return device_flag_error(&error, output).map_or(Ok(()), Err),
+    };
+    let Some(wanted) = input else {
+        return Ok(());
+    };
+    let (host, _, _) = prepared.into_parts();
+    let Ok(inputs) = cpal_out::input_devices(&host) else {
+        return Ok(());
+    };
+    let names: Vec<(&str, Option<&str>)> = inputs
+        .iter()
+        .map(|d| (d.name.as_str(), d.id.as_deref()))
+        .collect();
+    let why = match cpal_out::match_device(&names, wanted) {
+        cpal_out::DeviceMatch::Found(_) => return Ok(()),
+        cpal_out::DeviceMatch::NotFound => "no such input device",
+        cpal_out::DeviceMatch::Ambiguous(_) => "more than one input device matches it",
+    };
+    let labels: Vec<String> = inputs.iter().enumerate().map(|(i, d)| d.label(i)).collect();
+    Err(BadValue {
+        flag: INPUT_DEVICE_FLAG,
+        value: wanted.to_string(),
+        reason: format!(
+            "{why} on {} (inputs: {})",
+            host.id().name(),
+            labels.join(", ")
+        ),
+    })
+}
+
+/// The ports `bench midi-latency` measures between, found on the JACK server before it
+/// starts: a MIDI input and an audio output. One that is not there, or not of that kind,
+/// is a bad value with the server's ports of the kind. Without a server the probe says
+/// so itself.
+pub fn check_probe_ports(midi_target: &str, audio_source: &str) -> Result<(), BadValue> {
+    use jack::PortSpec;
+    let Ok((client, _)) =
+        jack::Client::new("ascenseur_ports", jack::ClientOptions::NO_START_SERVER)
+    else {
+        return Ok(());
+    };
+    let (midi_spec, audio_spec) = (jack::MidiIn::default(), jack::AudioOut::default());
+    let (midi, audio) = (midi_spec.jack_port_type(), audio_spec.jack_port_type());
+    for (flag, wanted, port_type, direction, kind) in [
+        (
+            MIDI_TARGET_FLAG,
+            midi_target,
+            midi,
+            jack::PortFlags::IS_INPUT,
+            "MIDI input",
+        ),
+        (
+            AUDIO_SOURCE_FLAG,
+            audio_source,
+            audio,
+            jack::PortFlags::IS_OUTPUT,
+            "audio output",
+        ),
+    ] {
+        let fits = client.port_by_name(wanted).is_some_and(|port| {
+            port.flags().contains(direction) && port.port_type().is_ok_and(|t| t == port_type)
+        });
+        if fits {
+            continue;
+        }
+        let ports = client.ports(None, Some(port_type), direction);
+        let listed = if ports.is_empty() {
+            "none".to_string()
+        } else {
+            ports.join(", ")
+        };
+        return Err(BadValue {
+            flag,
+            value: wanted.to_string(),
+            reason: format!(
+                "no {kind} port of that name on this JACK server ({kind} ports: {listed})"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// `--host`: "jack" (ascenseur's own JACK client) or one of the hosts cpal was built with
 /// on this platform, by name, in any case.
 fn audio_hosts() -> PossibleValuesParser {
@@ -136,14 +228,29 @@ pub fn widened<T: Copy + TryInto<u64>>(range: RangeInclusive<T>) -> RangeInclusi
     wide(*range.start())..=wide(*range.end())
 }
 
-/// A whole number within `range` (frames, Hz, bars, notes…), negative numbers included
-/// so that `-1` is refused as a value rather than taken for a flag.
-pub fn whole_number<T>(range: RangeInclusive<u64>) -> RangedU64ValueParser<T>
+/// A whole number within `range` (frames, Hz, bars, notes…). Anything else, `-1` and
+/// `x` as much as `0`, is refused with the range ("use a whole number from 16 to 8192"),
+/// so that the message always says what would do.
+pub fn whole_number<T>(
+    range: RangeInclusive<u64>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
     T: TryFrom<u64> + Clone + Send + Sync + 'static,
-    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
 {
-    RangedU64ValueParser::<T>::new().range(range)
+    move |text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| {
+                format!(
+                    "use a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            })
+    }
 }
 
 /// A name that is not empty or blank (a device, a port, a client name).

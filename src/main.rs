@@ -593,6 +593,16 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
 
 fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
     let dir = match takes_dir {
+        // Named by the user: a folder that is not there is a mistyped name, not "no
+        // takes yet".
+        Some(dir) if !std::path::Path::new(&dir).is_dir() => {
+            return Err(commands::BadValue {
+                flag: commands::TAKES_DIR_FLAG,
+                reason: format!("there is no folder '{dir}' (`ascenseur play --takes-dir` records takes into one)"),
+                value: dir,
+            }
+            .into());
+        }
         Some(dir) => PathBuf::from(dir),
         None => ascenseur::take::default_takes_dir()
             .context("no data directory: set XDG_DATA_HOME or HOME, or give --takes-dir")?,
@@ -671,6 +681,18 @@ fn history_command(preset: Option<String>, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     if presets.is_empty() {
+        // A name that is neither a preset nor in the history is a mistyped one: say so,
+        // with the presets there are.
+        if let Some(name) = &preset
+            && let Err(error) = preset::find(name)
+        {
+            return Err(commands::BadValue {
+                flag: "[PRESET]",
+                value: name.clone(),
+                reason: error.to_string(),
+            }
+            .into());
+        }
         match preset {
             Some(name) => eprintln!("no takes of '{name}' in {} yet", path.display()),
             None => eprintln!(
@@ -986,6 +1008,19 @@ mod tests {
             commands::CAPTURE_FLAG
         );
         assert_eq!(spelled(&["render"], "report"), commands::REPORT_FLAG);
+        assert_eq!(spelled(&["takes"], "takes-dir"), commands::TAKES_DIR_FLAG);
+        assert_eq!(
+            spelled(&["bench", "midi-latency"], "midi-target"),
+            commands::MIDI_TARGET_FLAG
+        );
+        assert_eq!(
+            spelled(&["bench", "midi-latency"], "audio-source"),
+            commands::AUDIO_SOURCE_FLAG
+        );
+        assert_eq!(
+            spelled(&["bench", "roundtrip"], "input-device"),
+            commands::INPUT_DEVICE_FLAG
+        );
     }
 
     #[test]

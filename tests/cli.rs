@@ -113,56 +113,78 @@ fn render_plays_a_midi_file_through_the_lead_voice() {
     assert!(level > -40.0, "lead silent: {level:.1} dBFS");
 }
 
-/// Bad values clap refuses before anything starts: (arguments, the bad value, the flag as
-/// clap writes it). `OUT` stands for an output file in a fresh directory.
+/// Bad values refused before anything starts: (arguments, the bad value, the flag as clap
+/// writes it, what the message must also say: the choices or the range there are, or why
+/// the value is wrong). `OUT` stands for an output file in a fresh directory.
 #[rustfmt::skip]
-const BAD_VALUES: &[(&[&str], &str, &str)] = &[
-    (&["render", "generique", "-o", "OUT", "--tempo", "0"], "0", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--tempo", "nan"], "nan", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--tempo", "inf"], "inf", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--tempo", "400"], "400", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--tempo", "-120"], "-120", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--key", "H"], "H", "--key <KEY>"),
-    (&["render", "generique", "-o", "OUT", "--key", "H#"], "H#", "--key <KEY>"),
-    (&["render", "generique", "-o", "OUT", "--key", "E mixed"], "E mixed", "--key <KEY>"),
-    (&["render", "generique", "-o", "OUT", "--seed", "-1"], "-1", "--seed <SEED>"),
-    (&["render", "generique", "-o", "OUT", "--seed", "x"], "x", "--seed <SEED>"),
-    (&["render", "generique", "-o", "OUT", "--bars", "0"], "0", "--bars <BARS>"),
-    (&["render", "generique", "-o", "OUT", "--bars", "10001"], "10001", "--bars <BARS>"),
-    (&["render", "generique", "-o", "OUT", "--block", "0"], "0", "--block <FRAMES>"),
-    (&["render", "generique", "-o", "OUT", "--mute", "bass,tuba"], "tuba", "--mute <PLAYERS>"),
-    (&["render", "generique", "-o", "OUT", "--mute", "trumpet"], "trumpet", "--mute <PLAYERS>"),
-    (&["render", "generique", "-o", "OUT", "--input", "/nonexistent/phrase.mid"],
-        "/nonexistent/phrase.mid", "--input <INPUT>"),
-    (&["render", "no-such-cue", "-o", "OUT"], "no-such-cue", "[PRESET]"),
-    (&["render", "--take", "/nonexistent-take", "-o", "OUT"], "/nonexistent-take", "--take <DIR>"),
-    (&["render", "generique", "-o", "OUT", "--lead", "kazoo"], "kazoo", "--lead <VOICE>"),
-    (&["render", "generique", "-o", "OUT", "--midi-out", "/nonexistent-dir/x.mid"], "/nonexistent-dir/x.mid", "--midi-out <FILE>"),
-    (&["play", "no-such-cue"], "no-such-cue", "[PRESET]"),
-    (&["play", "--buffer", "0"], "0", "--buffer <FRAMES>"),
-    (&["play", "--buffer", "-64"], "-64", "--buffer <FRAMES>"),
-    (&["play", "--rate", "1"], "1", "--rate <HZ>"),
-    (&["play", "--host", "pulse"], "pulse", "--host <HOST>"),
-    (&["play", "--device", " "], " ", "--device <DEV>"),
-    (&["play", "--midi", " "], " ", "--midi <PORT>"),
-    (&["play", "--midi-timing", "soon"], "soon", "--midi-timing <TIMING>"),
-    (&["play", "--client-name", "a:b"], "a:b", "--client-name <CLIENT_NAME>"),
-    (&["play", "--tempo", "400"], "400", "--tempo <BPM>"),
-    (&["render", "generique", "-o", "OUT", "--loop", "8-5"], "8-5", "--loop <BARS>"),
-    (&["render", "generique", "-o", "OUT", "--loop", "0"], "0", "--loop <BARS>"),
-    (&["render", "generique", "-o", "OUT", "--loop", "1-99"], "1-99", "--loop <BARS>"),
-    (&["play", "--loop", "25"], "25", "--loop <BARS>"),
-    (&["render", "generique", "-o", "OUT", "--tempo-ramp", "4"], "4", "--tempo-ramp <+STEP/EVERY>"),
-    (&["render", "generique", "-o", "OUT", "--tempo-ramp", "+x/2"], "+x/2", "--tempo-ramp <+STEP/EVERY>"),
-    (&["play", "--tempo-ramp", "-4/2"], "-4/2", "--tempo-ramp <+STEP/EVERY>"),
-    (&["render", "generique", "-o", "OUT", "--tempo-max", "9999"], "9999", "--tempo-max <BPM>"),
-    (&["play", "--key-cycle", "thirds"], "thirds", "--key-cycle <CYCLE>"),
-    (&["bench", "dsp", "--buffers", "64,8"], "8", "--buffers <FRAMES>"),
-    (&["bench", "dsp", "--seconds", "0"], "0", "--seconds <SECONDS>"),
-    (&["bench", "dsp", "--seconds", "nan"], "nan", "--seconds <SECONDS>"),
-    (&["bench", "dsp", "--preset", "no-such-cue"], "no-such-cue", "--preset <PRESET>"),
-    (&["bench", "roundtrip", "--bursts", "0"], "0", "--bursts <BURSTS>"),
-    (&["bench", "midi-latency", "--notes", "0"], "0", "--notes <NOTES>"),
+const BAD_VALUES: &[(&[&str], &str, &str, &str)] = &[
+    (&["render", "generique", "-o", "OUT", "--tempo", "0"], "0", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--tempo", "nan"], "nan", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--tempo", "inf"], "inf", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--tempo", "400"], "400", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--tempo", "-120"], "-120", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--key", "H"], "H", "--key <KEY>", "a note letter A–G"),
+    (&["render", "generique", "-o", "OUT", "--key", "H#"], "H#", "--key <KEY>", "a note letter A–G"),
+    (&["render", "generique", "-o", "OUT", "--key", "E mixed"], "E mixed", "--key <KEY>", "known: major"),
+    (&["render", "generique", "-o", "OUT", "--seed", "-1"], "-1", "--seed <SEED>", "use a whole number from 0 to 18446744073709551615"),
+    (&["render", "generique", "-o", "OUT", "--seed", "x"], "x", "--seed <SEED>", "use a whole number from 0 to 18446744073709551615"),
+    (&["render", "generique", "-o", "OUT", "--bars", "0"], "0", "--bars <BARS>", "use a whole number from 1 to 10000"),
+    (&["render", "generique", "-o", "OUT", "--bars", "10001"], "10001", "--bars <BARS>", "use a whole number from 1 to 10000"),
+    (&["render", "generique", "-o", "OUT", "--block", "0"], "0", "--block <FRAMES>", "use a whole number from 1 to 8192"),
+    (&["render", "generique", "-o", "OUT", "--mute", "bass,tuba"], "tuba", "--mute <PLAYERS>", "[possible values: bass, drums, piano]"),
+    (&["render", "generique", "-o", "OUT", "--mute", "trumpet"], "trumpet", "--mute <PLAYERS>", "[possible values: bass, drums, piano]"),
+    (&["render", "generique", "-o", "OUT", "--input", "/nonexistent/phrase.mid"], "/nonexistent/phrase.mid", "--input <INPUT>", "No such file"),
+    (&["render", "no-such-cue", "-o", "OUT"], "no-such-cue", "[PRESET]", "known presets: generique, assassinat-de-carala"),
+    (&["render", "--take", "/nonexistent-take", "-o", "OUT"], "/nonexistent-take", "--take <DIR>", "cannot read"),
+    (&["render", "generique", "-o", "OUT", "--lead", "kazoo"], "kazoo", "--lead <VOICE>", "harmon-trumpet, open-trumpet, tenor-sax, electric-piano"),
+    (&["render", "generique", "-o", "OUT", "--midi-out", "/nonexistent-dir/x.mid"], "/nonexistent-dir/x.mid", "--midi-out <FILE>", "there is no directory"),
+    (&["play", "no-such-cue"], "no-such-cue", "[PRESET]", "known presets: generique, assassinat-de-carala"),
+    (&["play", "--buffer", "0"], "0", "--buffer <FRAMES>", "use a whole number from 16 to 8192"),
+    (&["play", "--buffer", "-64"], "-64", "--buffer <FRAMES>", "use a whole number from 16 to 8192"),
+    (&["play", "--rate", "1"], "1", "--rate <HZ>", "use a whole number from 8000 to 768000"),
+    (&["play", "--host", "pulse"], "pulse", "--host <HOST>", "[possible values: jack, alsa"),
+    (&["play", "--device", " "], " ", "--device <DEV>", "give a name"),
+    (&["play", "--midi", " "], " ", "--midi <PORT>", "give a name"),
+    (&["play", "--midi-timing", "soon"], "soon", "--midi-timing <TIMING>", "[possible values: immediate, stable]"),
+    (&["play", "--client-name", "a:b"], "a:b", "--client-name <CLIENT_NAME>", "use 1 to 63 bytes"),
+    (&["play", "--tempo", "400"], "400", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["render", "generique", "-o", "OUT", "--loop", "8-5"], "8-5", "--loop <BARS>", "use FIRST-LAST"),
+    (&["render", "generique", "-o", "OUT", "--loop", "0"], "0", "--loop <BARS>", "use FIRST-LAST"),
+    (&["render", "generique", "-o", "OUT", "--loop", "1-99"], "1-99", "--loop <BARS>", "from 1 to 24"),
+    (&["play", "--loop", "25"], "25", "--loop <BARS>", "from 1 to 24"),
+    (&["render", "generique", "-o", "OUT", "--tempo-ramp", "4"], "4", "--tempo-ramp <+STEP/EVERY>", "use +STEP/EVERY"),
+    (&["render", "generique", "-o", "OUT", "--tempo-ramp", "+x/2"], "+x/2", "--tempo-ramp <+STEP/EVERY>", "use +STEP/EVERY"),
+    (&["play", "--tempo-ramp", "-4/2"], "-4/2", "--tempo-ramp <+STEP/EVERY>", "use +STEP/EVERY"),
+    (&["render", "generique", "-o", "OUT", "--tempo-max", "9999"], "9999", "--tempo-max <BPM>", "use 30 to 360 BPM"),
+    (&["play", "--key-cycle", "thirds"], "thirds", "--key-cycle <CYCLE>", "[possible values: fourths, semitones]"),
+    (&["bench", "dsp", "--buffers", "64,8"], "8", "--buffers <FRAMES>", "use a whole number from 16 to 8192"),
+    (&["bench", "dsp", "--seconds", "0"], "0", "--seconds <SECONDS>", "more than 0 and at most 3600"),
+    (&["bench", "dsp", "--seconds", "nan"], "nan", "--seconds <SECONDS>", "more than 0 and at most 3600"),
+    (&["bench", "dsp", "--preset", "no-such-cue"], "no-such-cue", "--preset <PRESET>", "known presets: generique"),
+    (&["bench", "roundtrip", "--bursts", "0"], "0", "--bursts <BURSTS>", "use a whole number from 1 to 1000"),
+    (&["bench", "midi-latency", "--notes", "0"], "0", "--notes <NOTES>", "use a whole number from 1 to 10000"),
+    (&["play", "--tempo", "nan"], "nan", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["play", "--tempo", "0"], "0", "--tempo <BPM>", "use 30 to 360 BPM"),
+    (&["play", "--key", "H"], "H", "--key <KEY>", "a note letter A–G"),
+    (&["play", "--seed", "-1"], "-1", "--seed <SEED>", "use a whole number from 0 to 18446744073709551615"),
+    (&["play", "--rate", "0"], "0", "--rate <HZ>", "use a whole number from 8000 to 768000"),
+    (&["play", "--rate", "nan"], "nan", "--rate <HZ>", "use a whole number from 8000 to 768000"),
+    (&["play", "--buffer", "x"], "x", "--buffer <FRAMES>", "use a whole number from 16 to 8192"),
+    (&["play", "--mute", "tuba"], "tuba", "--mute <PLAYERS>", "[possible values: bass, drums, piano]"),
+    (&["play", "--takes-dir", " "], " ", "--takes-dir <DIR>", "give a name"),
+    (&["render", "generique", "-o", "OUT", "--block", "-1"], "-1", "--block <FRAMES>", "use a whole number from 1 to 8192"),
+    (&["render", "generique", "-o", "OUT", "--bars", "1.5"], "1.5", "--bars <BARS>", "use a whole number from 1 to 10000"),
+    (&["bench", "dsp", "--rate", "1"], "1", "--rate <HZ>", "use a whole number from 8000 to 768000"),
+    (&["bench", "dsp", "--host", "pulse"], "pulse", "--host <HOST>", "[possible values: jack, alsa"),
+    (&["bench", "dsp", "--buffers", "0"], "0", "--buffers <FRAMES>", "use a whole number from 16 to 8192"),
+    (&["bench", "dsp", "--device", ""], "", "--device <DEV>", "give a name"),
+    (&["bench", "roundtrip", "--rate", "1"], "1", "--rate <HZ>", "use a whole number from 8000 to 768000"),
+    (&["bench", "roundtrip", "--bursts", "-1"], "-1", "--bursts <BURSTS>", "use a whole number from 1 to 1000"),
+    (&["bench", "roundtrip", "--host", "pulse"], "pulse", "--host <HOST>", "[possible values: jack, alsa"),
+    (&["bench", "midi-latency", "--notes", "x"], "x", "--notes <NOTES>", "use a whole number from 1 to 10000"),
+    (&["takes", "--takes-dir", " "], " ", "--takes-dir <DIR>", "give a name"),
+    (&["takes", "--takes-dir", "/nonexistent-takes"], "/nonexistent-takes", "--takes-dir <DIR>", "there is no folder"),
+    (&["history", "no-such-cue"], "no-such-cue", "[PRESET]", "known presets: generique"),
 ];
 
 #[test]
@@ -170,7 +192,7 @@ fn every_bad_value_exits_2_naming_the_value_and_its_flag() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.wav");
     let mut failures = Vec::new();
-    for (args, value, flag) in BAD_VALUES {
+    for (args, value, flag, says) in BAD_VALUES {
         let args: Vec<&str> = args
             .iter()
             .map(|&a| if a == "OUT" { out.to_str().unwrap() } else { a })
@@ -180,13 +202,18 @@ fn every_bad_value_exits_2_naming_the_value_and_its_flag() {
             // Were a bad value let through, `play` would find no audio rather than play.
             .env("JACK_DEFAULT_SERVER", "ascenseur-no-such-server")
             .env("JACK_NO_START_SERVER", "1")
+            // `history` reads, and nothing may write, the data directory: a fresh one.
+            .env("XDG_DATA_HOME", dir.path().join("data"))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         let expected = format!("error: invalid value '{value}' for '{flag}'");
-        if output.status.code() != Some(2) || !stderr.starts_with(&expected) {
+        if output.status.code() != Some(2)
+            || !stderr.starts_with(&expected)
+            || !stderr.contains(says)
+        {
             failures.push(format!(
-                "{args:?}: {:?}, expected exit code 2 and {expected:?}, got:\n{stderr}",
+                "{args:?}: {:?}, expected exit code 2, {expected:?} and {says:?}, got:\n{stderr}",
                 output.status.code()
             ));
         }
@@ -268,50 +295,46 @@ fn the_ends_of_the_tempo_range_and_a_spelled_key_are_accepted() {
     }
 }
 
-/// Found wrong only once the host lists its devices (ALSA always has "null").
+/// Devices that are not there, found wrong only once the host lists its devices (ALSA
+/// always has "null"), by every command that takes one: (arguments, the bad value, its
+/// flag).
 #[cfg(target_os = "linux")]
-#[test]
-fn play_on_an_output_device_that_is_not_there_exits_2_with_the_list_of_devices() {
-    ascenseur()
-        .args([
-            "play",
-            "--headless",
-            "--host",
-            "alsa",
-            "--device",
-            "no-such-device",
-        ])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::starts_with(
-                "error: invalid value 'no-such-device' for '--device <DEV>': ",
-            )
-            .and(predicate::str::contains("(null)")),
-        );
-}
+#[rustfmt::skip]
+const MISSING_DEVICES: &[(&[&str], &str, &str)] = &[
+    (&["play", "--headless", "--host", "alsa", "--device", "no-such-device"], "no-such-device", "--device <DEV>"),
+    (&["play", "--headless", "--device", "no-such-device"], "no-such-device", "--device <DEV>"),
+    (&["bench", "dsp", "--host", "alsa", "--device", "no-such-device", "--seconds", "0.1"], "no-such-device", "--device <DEV>"),
+    (&["bench", "roundtrip", "--host", "alsa", "--device", "no-such-device", "--bursts", "1"], "no-such-device", "--device <DEV>"),
+    (&["bench", "roundtrip", "--device", "no-such-device", "--bursts", "1"], "no-such-device", "--device <DEV>"),
+    (&["bench", "roundtrip", "--host", "alsa", "--device", "null", "--input-device", "no-such-input", "--bursts", "1"],
+        "no-such-input", "--input-device <DEV>"),
+];
 
 #[cfg(target_os = "linux")]
 #[test]
-fn bench_dsp_on_an_output_device_that_is_not_there_exits_2_with_the_list_of_devices() {
-    ascenseur()
-        .args([
-            "bench",
-            "dsp",
-            "--host",
-            "alsa",
-            "--device",
-            "no-such-device",
-        ])
-        .args(["--seconds", "0.1"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::starts_with(
-                "error: invalid value 'no-such-device' for '--device <DEV>': ",
-            )
-            .and(predicate::str::contains("(null)")),
-        );
+fn a_device_that_is_not_there_exits_2_with_the_list_of_devices() {
+    let mut failures = Vec::new();
+    for (args, value, flag) in MISSING_DEVICES {
+        let output = ascenseur()
+            .args(*args)
+            .env("JACK_DEFAULT_SERVER", "ascenseur-no-such-server")
+            .env("JACK_NO_START_SERVER", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!("error: invalid value '{value}' for '{flag}': ");
+        // The host's devices are listed, ALSA's null among them.
+        if output.status.code() != Some(2)
+            || !stderr.starts_with(&expected)
+            || !stderr.contains("(null)")
+        {
+            failures.push(format!(
+                "{args:?}: {:?}, expected exit code 2, {expected:?} and the devices, got:\n{stderr}",
+                output.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -481,3 +481,35 @@ fn l_loops_the_section_playing_and_r_switches_the_ramp_on() {
         });
     console.quits_cooked_on_q("a loop and q");
 }
+
+/// The sound server dies under the console: it says so and keeps running (looking for
+/// the server again), and q still quits and gives the terminal back cooked.
+#[test]
+fn the_sound_server_dying_leaves_the_console_running_and_q_gives_the_terminal_back() {
+    let Some(scenario) = jack_scenario(&["tmux"]) else {
+        return;
+    };
+    let console = Console::start_with(&scenario, 120, "");
+    console.wait_until_drawn();
+    // Killed outright, as a crash or an unplugged interface would.
+    let killed = Command::new("kill")
+        .args(["-KILL", &console.server.process.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let lost = console
+        .tmux
+        .wait_for("the loss on the console", Duration::from_secs(10), |s| {
+            s.contains("stopped; looking for it again every second")
+        });
+    assert!(exit_status(&lost).is_none(), "the console quit:\n{lost}");
+    // It keeps drawing (the loss is not a freeze): a key still gets an answer.
+    console.tmux.key("?");
+    console
+        .tmux
+        .wait_for("the help after the loss", Duration::from_secs(5), |s| {
+            s.contains("help") || s.contains("Help")
+        });
+    console.tmux.key("?");
+    console.quits_cooked_on_q("the server died and q");
+}

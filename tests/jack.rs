@@ -209,18 +209,26 @@ fn a_flood_of_midi_leaves_no_stuck_note() {
 struct Meter {
     _client: jack::AsyncClient<(), Loudness>,
     loud_blocks: Arc<AtomicU64>,
+    /// Samples heard that were NaN or infinite.
+    not_finite: Arc<AtomicU64>,
 }
 
 /// Counts the periods in which its input is above −60 dBFS.
 struct Loudness {
     input: jack::Port<jack::AudioIn>,
     loud_blocks: Arc<AtomicU64>,
+    not_finite: Arc<AtomicU64>,
 }
 
 impl jack::ProcessHandler for Loudness {
     fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
-        if self.input.as_slice(scope).iter().any(|x| x.abs() > 1e-3) {
+        let samples = self.input.as_slice(scope);
+        if samples.iter().any(|x| x.abs() > 1e-3) {
             self.loud_blocks.fetch_add(1, Ordering::Relaxed);
+        }
+        let not_finite = samples.iter().filter(|x| !x.is_finite()).count() as u64;
+        if not_finite > 0 {
+            self.not_finite.fetch_add(not_finite, Ordering::Relaxed);
         }
         jack::Control::Continue
     }
@@ -235,9 +243,11 @@ impl Meter {
             .register_port("in", jack::AudioIn::default())
             .expect("meter port");
         let loud_blocks = Arc::new(AtomicU64::new(0));
+        let not_finite = Arc::new(AtomicU64::new(0));
         let process = Loudness {
             input,
             loud_blocks: Arc::clone(&loud_blocks),
+            not_finite: Arc::clone(&not_finite),
         };
         let client = client.activate_async((), process).expect("activate meter");
         client
@@ -247,6 +257,7 @@ impl Meter {
         Meter {
             _client: client,
             loud_blocks,
+            not_finite,
         }
     }
 
@@ -442,4 +453,287 @@ fn headless_stops_cleanly_on_sigterm() {
         stderr.contains("stopped"),
         "no goodbye on stderr:\n{stderr}"
     );
+}
+
+/// What the random MIDI client sends next.
+const RANDOM: u8 = 0;
+/// An all-notes-off on every channel, then nothing.
+const ALL_NOTES_OFF: u8 = 1;
+/// One note-on, then nothing.
+const ONE_NOTE: u8 = 2;
+const QUIET: u8 = 3;
+
+/// A JACK MIDI client sending random events: complete messages on every channel, messages
+/// cut short, data bytes without a status, SysEx of any length (often unterminated),
+/// system common, realtime bytes and garbage, up to four events a period.
+struct RandomMidi {
+    out: jack::Port<jack::MidiOut>,
+    events: RandomEvents,
+    phase: Arc<std::sync::atomic::AtomicU8>,
+    sent: Arc<AtomicU64>,
+}
+
+/// The random events, made in a buffer of their own (the process callback allocates
+/// nothing).
+struct RandomEvents {
+    rng: rand_pcg::Pcg32,
+    event: [u8; 512],
+}
+
+impl RandomEvents {
+    /// Fill `self.event` with one random event; its length.
+    fn random_event(&mut self) -> usize {
+        use rand::Rng;
+        let rng = &mut self.rng;
+        let channel = rng.random_range(0..16u8);
+        let bytes: &[u8] = match rng.random_range(0..100) {
+            0..35 => &[
+                0x90 | channel,
+                rng.random_range(24..108),
+                rng.random_range(0..128),
+            ],
+            35..55 => &[
+                0x80 | channel,
+                rng.random_range(24..108),
+                rng.random_range(0..128),
+            ],
+            55..62 => &[
+                0xB0 | channel,
+                [1, 7, 64, 64, 120, 121, 123][rng.random_range(0..7)],
+                rng.random_range(0..128),
+            ],
+            62..66 => &[
+                0xE0 | channel,
+                rng.random_range(0..128),
+                rng.random_range(0..128),
+            ],
+            66..69 => &[0xC0 | channel, rng.random_range(0..128)],
+            69..71 => &[0xD0 | channel, rng.random_range(0..128)],
+            // Cut short: a status without all its data.
+            71..78 => &[rng.random_range(0x80..=0xEF), rng.random_range(0..128)]
+                [..rng.random_range(1..=2)],
+            // Data without a status.
+            78..82 => &[rng.random_range(0..128), rng.random_range(0..128)],
+            82..86 => &[rng.random_range(0xF8..=0xFF)],
+            86..89 => &[
+                rng.random_range(0xF1..=0xF6),
+                rng.random_range(0..128),
+                rng.random_range(0..128),
+            ],
+            89..95 => {
+                let len = rng.random_range(1..self.event.len());
+                self.event[0] = 0xF0;
+                for byte in &mut self.event[1..len] {
+                    *byte = rng.random_range(0..128);
+                }
+                if rng.random_bool(0.5) {
+                    self.event[len - 1] = 0xF7;
+                }
+                return len;
+            }
+            _ => {
+                let len = rng.random_range(1..16);
+                for byte in &mut self.event[..len] {
+                    *byte = rng.random();
+                }
+                return len;
+            }
+        };
+        self.event[..bytes.len()].copy_from_slice(bytes);
+        bytes.len()
+    }
+}
+
+impl jack::ProcessHandler for RandomMidi {
+    fn process(&mut self, _: &jack::Client, scope: &jack::ProcessScope) -> jack::Control {
+        use rand::Rng;
+        let mut writer = self.out.writer(scope);
+        let frames = scope.n_frames();
+        match self.phase.load(Ordering::Relaxed) {
+            RANDOM => {
+                let events = &mut self.events;
+                let count = events.rng.random_range(0..=4);
+                let mut times = [0u32; 4];
+                for time in &mut times[..count] {
+                    *time = events.rng.random_range(0..frames);
+                }
+                times[..count].sort_unstable();
+                for &time in &times[..count] {
+                    let len = events.random_event();
+                    let event = jack::RawMidi {
+                        time,
+                        bytes: &events.event[..len],
+                    };
+                    if writer.write(&event).is_ok() {
+                        self.sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            ALL_NOTES_OFF => {
+                for channel in 0..16u8 {
+                    let _ = writer.write(&jack::RawMidi {
+                        time: 0,
+                        bytes: &[0xB0 | channel, 123, 0],
+                    });
+                }
+                self.phase.store(QUIET, Ordering::Relaxed);
+            }
+            ONE_NOTE => {
+                let _ = writer.write(&jack::RawMidi {
+                    time: 0,
+                    bytes: &[0x90, 69, 100],
+                });
+                self.phase.store(QUIET, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Wait until `phase` has been acted on (the client is back to quiet).
+fn acted_on(phase: &std::sync::atomic::AtomicU8) {
+    let started = Instant::now();
+    while phase.load(Ordering::Relaxed) != QUIET {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the MIDI client stopped running"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// After the lead's release and the room have died away, a second of silence.
+fn silent_after_a_while(meter: &Meter) -> bool {
+    std::thread::sleep(Duration::from_secs(5));
+    let before = meter.loud_blocks.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(1));
+    meter.loud_blocks.load(Ordering::Relaxed) == before
+}
+
+/// Random MIDI into `ascenseur:midi_in` for `seconds` from a client of its own: the
+/// instrument keeps running, its output stays finite, an all-notes-off leaves nothing
+/// sounding, and a note played afterwards still sounds.
+fn random_midi_into_a_running_session(seconds: u64) {
+    use rand::SeedableRng;
+    let Some(scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("random-midi"));
+    let mut instrument = ascenseur(&server, &[]);
+    let meter = Meter::listen(&scenario, &server, "ascenseur:out_l");
+    let (client, _) = jack::Client::new("random-midi", jack::ClientOptions::NO_START_SERVER)
+        .expect("random MIDI client");
+    let out = client
+        .register_port("out", jack::MidiOut::default())
+        .expect("random MIDI port");
+    let phase = Arc::new(std::sync::atomic::AtomicU8::new(RANDOM));
+    let sent = Arc::new(AtomicU64::new(0));
+    let sender = RandomMidi {
+        out,
+        events: RandomEvents {
+            rng: rand_pcg::Pcg32::seed_from_u64(0x1957_1204),
+            event: [0; 512],
+        },
+        phase: Arc::clone(&phase),
+        sent: Arc::clone(&sent),
+    };
+    let client = client
+        .activate_async((), sender)
+        .expect("activate the MIDI client");
+    client
+        .as_client()
+        .connect_ports_by_name("random-midi:out", "ascenseur:midi_in")
+        .expect("connect to ascenseur:midi_in");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            instrument.0.try_wait().expect("wait").is_none(),
+            "ascenseur exited {:.1} s into random MIDI",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let events = sent.load(Ordering::Relaxed);
+    let loud = meter.loud_blocks.load(Ordering::Relaxed);
+    eprintln!("random MIDI: {events} events in {seconds} s; {loud} periods sounding");
+    assert!(events > seconds * 500, "only {events} events sent");
+    assert!(
+        loud > 100,
+        "the random notes were not heard: {loud} periods sounding"
+    );
+
+    phase.store(ALL_NOTES_OFF, Ordering::Relaxed);
+    acted_on(&phase);
+    assert!(
+        silent_after_a_while(&meter),
+        "a note still sounds after all-notes-off on every channel"
+    );
+    // Still playing: a note sounds, and stops at the next all-notes-off.
+    let before = meter.loud_blocks.load(Ordering::Relaxed);
+    phase.store(ONE_NOTE, Ordering::Relaxed);
+    acted_on(&phase);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        meter.loud_blocks.load(Ordering::Relaxed) > before + 10,
+        "a note after the random MIDI was not heard"
+    );
+    phase.store(ALL_NOTES_OFF, Ordering::Relaxed);
+    acted_on(&phase);
+    assert!(
+        silent_after_a_while(&meter),
+        "the last note still sounds after all-notes-off"
+    );
+    assert_eq!(
+        meter.not_finite.load(Ordering::Relaxed),
+        0,
+        "NaN or infinite samples heard"
+    );
+    let _ = client.deactivate();
+    drop(meter);
+
+    // Stopped politely, it says nothing went wrong.
+    let _ = Command::new("kill")
+        .args(["-TERM", &instrument.0.id().to_string()])
+        .status();
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = instrument.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "ascenseur did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    instrument
+        .0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("engine stopped"),
+        "{stderr}"
+    );
+    if let Some(last) = stderr.lines().rfind(|l| l.starts_with("bar ")) {
+        eprintln!("its last status line: {last}");
+    }
+}
+
+#[test]
+fn random_midi_for_20_s_leaves_the_session_playing_and_no_note_stuck() {
+    random_midi_into_a_running_session(20);
+}
+
+/// The full minute, by hand: `cargo test --release --test jack -- --ignored`.
+#[test]
+#[ignore]
+fn random_midi_for_60_s_leaves_the_session_playing_and_no_note_stuck() {
+    random_midi_into_a_running_session(60);
 }

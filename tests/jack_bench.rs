@@ -183,3 +183,75 @@ fn bench_roundtrip_through_a_port_that_is_not_there_exits_2_with_the_ports() {
         "no list of ports: {stderr}"
     );
 }
+
+#[test]
+fn bench_midi_latency_between_ports_that_are_not_there_exits_2_with_the_ports() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("probe-ports"));
+    // A MIDI input that is not there.
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "midi-latency", "--notes", "1"])
+        .args([
+            "--midi-target",
+            "no-such-synth:midi_in",
+            "--audio-source",
+            "system:capture_1",
+        ])
+        .output()
+        .expect("run bench midi-latency");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: invalid value 'no-such-synth:midi_in' for '--midi-target <PORT>': "
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("MIDI input ports: "),
+        "no list of ports: {stderr}"
+    );
+    // A MIDI input of ascenseur's own, and a playback port where an output belongs.
+    let _instrument = Running(
+        server
+            .command(env!("CARGO_BIN_EXE_ascenseur"))
+            .args([
+                "play",
+                "--headless",
+                "--host",
+                "jack",
+                "--no-connect",
+                "--no-record",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ascenseur"),
+    );
+    server.wait_for_port("ascenseur:midi_in", Duration::from_secs(10));
+    let output = server
+        .command(env!("CARGO_BIN_EXE_ascenseur"))
+        .args(["bench", "midi-latency", "--notes", "1"])
+        .args([
+            "--midi-target",
+            "ascenseur:midi_in",
+            "--audio-source",
+            "system:playback_1",
+        ])
+        .output()
+        .expect("run bench midi-latency");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .starts_with("error: invalid value 'system:playback_1' for '--audio-source <PORT>': "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ascenseur:out_l"),
+        "no list of ports: {stderr}"
+    );
+}

@@ -1,9 +1,10 @@
 //! The MIDI byte parser feeding a real engine: whatever bytes arrive before it, in
 //! whatever chunks, an all-notes-off on any channel leaves no key held and the lead
-//! voice decays to silence.
+//! voice decays to silence; and a hundred thousand random bursts of bytes of every kind
+//! leave the parser, the engine and its output sound.
 
 use ascenseur::engine::{Engine, EngineController, InputEvent, TimedInput};
-use ascenseur::io::midi::MidiParser;
+use ascenseur::io::midi::{MAX_SYSEX_LEN, MidiParser, PITCH_BEND_RANGE};
 use ascenseur_analysis::{peak_dbfs, rms_dbfs};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
@@ -167,4 +168,266 @@ fn channel_mode_messages_also_release_every_note() {
         assert_eq!(events, vec![InputEvent::AllNotesOff], "CC {mode}");
         assert_all_released(seed, &held_after, &lead);
     }
+}
+
+/// Cases the property test runs: each a burst of bytes, then an all-notes-off.
+const PROPERTY_CASES: u32 = 100_000;
+/// Frames per block in the property test: small, so that a hundred thousand cases (each
+/// a few blocks) stay a few seconds of work.
+const PROPERTY_BLOCK: usize = 32;
+
+/// Most bytes delivered between two blocks in the property test: at most one event a
+/// byte, half the input ring.
+const PROPERTY_MAX_CHUNK: usize = 512;
+
+/// Seconds a released voice is left alone before its last second is checked for silence:
+/// the longest releases (vibraphone, piano) fall about 30 dB a second.
+const TAIL_SECONDS: usize = 4;
+
+/// What a case's bytes hold, counted over the whole run to show the generator reaches
+/// every kind of input it claims to.
+#[derive(Debug, Default)]
+struct CaseKinds {
+    sysex: u32,
+    oversized_sysex: u32,
+    truncated: u32,
+    realtime: u32,
+    running_status: u32,
+    garbage: u32,
+    channels: u16,
+}
+
+/// One case: a burst of MIDI as a wire or a driver may deliver it, of up to eight pieces
+/// in a row: messages on any channel (often by running status), SysEx of any length
+/// (empty, short, long, past the parser's bound; terminated or cut off by the next status
+/// byte), messages cut short, runs of realtime bytes (also inside other messages), and
+/// bytes of any value.
+fn random_case(rng: &mut Pcg32, kinds: &mut CaseKinds) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for _ in 0..rng.random_range(1..=8) {
+        let channel = rng.random_range(0..16u8);
+        kinds.channels |= 1 << channel;
+        match rng.random_range(0..100) {
+            0..45 => {
+                let messages = rng.random_range(1..6);
+                bytes.extend(random_stream(rng, messages));
+            }
+            45..55 => {
+                kinds.sysex += 1;
+                let len = match rng.random_range(0..1000) {
+                    0..800 => rng.random_range(0..64),
+                    800..995 => rng.random_range(64..4096),
+                    _ => {
+                        kinds.oversized_sysex += 1;
+                        rng.random_range(MAX_SYSEX_LEN - 2..=MAX_SYSEX_LEN + 2) as usize
+                    }
+                };
+                bytes.push(0xF0);
+                for _ in 0..len {
+                    if rng.random_bool(0.01) {
+                        bytes.push(rng.random_range(0xF8..=0xFF));
+                    }
+                    bytes.push(rng.random_range(0..0x80));
+                }
+                if rng.random_bool(0.6) {
+                    bytes.push(0xF7);
+                }
+            }
+            55..70 => {
+                kinds.truncated += 1;
+                // A status and fewer data bytes than it needs; whatever comes next (a
+                // status byte, or the all-notes-off) cuts it off.
+                let status = match rng.random_range(0..10) {
+                    0 => rng.random_range(0xF1..=0xF3),
+                    1..4 => 0x90 | channel,
+                    _ => rng.random_range(0x80..=0xEF),
+                };
+                bytes.push(status);
+                let needs = if matches!(status & 0xF0, 0xC0 | 0xD0) || matches!(status, 0xF1 | 0xF3)
+                {
+                    1
+                } else {
+                    2
+                };
+                bytes.extend((0..rng.random_range(0..needs)).map(|_| rng.random_range(0..0x80u8)));
+                if rng.random_bool(0.5) {
+                    // Then a complete message, which must not be mistaken for its data.
+                    bytes.extend([
+                        0x90 | channel,
+                        rng.random_range(0..0x80),
+                        rng.random_range(1..0x80),
+                    ]);
+                }
+            }
+            70..80 => {
+                kinds.realtime += 1;
+                bytes.extend((0..rng.random_range(1..16)).map(|_| rng.random_range(0xF8..=0xFF)));
+            }
+            80..90 => {
+                kinds.garbage += 1;
+                bytes.extend((0..rng.random_range(1..48)).map(|_| rng.random::<u8>()));
+            }
+            _ => {
+                kinds.running_status += 1;
+                // One status, then up to 32 messages' worth of data bytes.
+                let status = match rng.random_range(0..4) {
+                    0 => 0xB0 | channel,
+                    1 => 0xC0 | channel,
+                    _ => 0x90 | channel,
+                };
+                bytes.push(status);
+                let data = rng.random_range(1..64);
+                bytes.extend((0..data).map(|_| rng.random_range(0..0x80u8)));
+            }
+        }
+    }
+    bytes
+}
+
+/// One block of the property test's engine: its output, and the keys held after it.
+fn property_block(
+    engine: &mut Engine,
+    controller: &mut EngineController,
+    out: &mut [f32],
+) -> [u64; 2] {
+    engine.process(out);
+    controller.collect_garbage();
+    controller
+        .latest_telemetry()
+        .expect("telemetry every block")
+        .held_keys
+}
+
+/// The index of the first sample that is NaN or infinite.
+fn first_not_finite(samples: &[f32]) -> Option<usize> {
+    samples.iter().position(|x| !x.is_finite())
+}
+
+/// A hundred thousand random bursts through one parser into one engine, each followed by
+/// an all-notes-off (CC 123 or a channel-mode message, on any channel, sometimes with
+/// realtime bytes inside it): the parser never panics and keeps every event in range,
+/// the engine's output stays finite, no key is held after the all-notes-off, and the
+/// lead voice falls silent whenever it is left alone.
+#[test]
+fn a_hundred_thousand_random_streams_end_with_every_note_released() {
+    let mut rng = Pcg32::seed_from_u64(0x0A5C_E45E);
+    let (mut engine, mut controller) = Engine::lead_only();
+    let mut parser = MidiParser::new();
+    let mut out = vec![0.0f32; 2 * PROPERTY_BLOCK];
+    let mut kinds = CaseKinds::default();
+    let mut cases_holding_keys = 0u32;
+    let mut events = 0u64;
+    let mut bytes_fed = 0u64;
+    let mut silences_checked = 0;
+    for case in 0..PROPERTY_CASES {
+        let stream = random_case(&mut rng, &mut kinds);
+        bytes_fed += stream.len() as u64;
+        let mut rest = &stream[..];
+        let mut held = [0, 0];
+        while !rest.is_empty() {
+            let (chunk, tail) =
+                rest.split_at(rng.random_range(1..=PROPERTY_MAX_CHUNK).min(rest.len()));
+            rest = tail;
+            let frame = engine.clock();
+            parser.feed(chunk, |event| {
+                events += 1;
+                match event {
+                    InputEvent::NoteOn { key, velocity } => {
+                        assert!(
+                            key <= 127 && velocity > 0.0 && velocity <= 1.0,
+                            "case {case}: {event:?}"
+                        )
+                    }
+                    InputEvent::NoteOff { key } | InputEvent::Program(key) => {
+                        assert!(key <= 127, "case {case}: {event:?}")
+                    }
+                    InputEvent::Modulation(m) => {
+                        assert!((0.0..=1.0).contains(&m), "case {case}: {event:?}")
+                    }
+                    InputEvent::PitchBend(b) => assert!(
+                        b.is_finite() && b.abs() <= PITCH_BEND_RANGE,
+                        "case {case}: {event:?}"
+                    ),
+                    InputEvent::Sustain(_) | InputEvent::AllNotesOff | InputEvent::AllSoundOff => {}
+                }
+                controller
+                    .play(TimedInput { frame, event })
+                    .expect("the input ring has room for a chunk's events");
+            });
+            held = property_block(&mut engine, &mut controller, &mut out);
+            if let Some(i) = first_not_finite(&out) {
+                panic!("case {case}: sample {i} is {} after {stream:02X?}", out[i]);
+            }
+        }
+        cases_holding_keys += u32::from(held != [0, 0]);
+
+        let channel = rng.random_range(0..16u8);
+        let mode = if rng.random_bool(0.8) {
+            123
+        } else {
+            rng.random_range(124..=127)
+        };
+        let mut ending = vec![0xB0 | channel, mode, 0];
+        if rng.random_bool(0.2) {
+            ending.insert(rng.random_range(1..=3), rng.random_range(0xF8..=0xFF));
+        }
+        let mut ended = false;
+        let frame = engine.clock();
+        parser.feed(&ending, |event| {
+            ended = event == InputEvent::AllNotesOff;
+            controller.play(TimedInput { frame, event }).unwrap();
+        });
+        assert!(
+            ended,
+            "case {case}: {ending:02X?} after {stream:02X?} was not read as all-notes-off"
+        );
+        let held = property_block(&mut engine, &mut controller, &mut out);
+        assert_eq!(
+            held,
+            [0, 0],
+            "case {case}: keys held after all-notes-off, after {stream:02X?}"
+        );
+        if let Some(i) = first_not_finite(&out) {
+            panic!("case {case}: sample {i} is {} after all-notes-off", out[i]);
+        }
+
+        // Now and then, leave the voice alone: its release rings out, then silence.
+        if case % 2_000 == 1_999 {
+            silences_checked += 1;
+            let mut tail = Vec::with_capacity(48_000);
+            for block in 0..(TAIL_SECONDS * 48_000 / PROPERTY_BLOCK) {
+                let held = property_block(&mut engine, &mut controller, &mut out);
+                assert_eq!(held, [0, 0], "case {case}");
+                if let Some(i) = first_not_finite(&out) {
+                    panic!(
+                        "case {case}: sample {i} of block {block} of the tail is {}",
+                        out[i]
+                    );
+                }
+                if block >= (TAIL_SECONDS - 1) * 48_000 / PROPERTY_BLOCK {
+                    tail.extend(out.iter().step_by(2));
+                }
+            }
+            assert!(
+                peak_dbfs(&tail) < -90.0,
+                "case {case}: the lead still sounds {:.1} dBFS {} s after all-notes-off",
+                peak_dbfs(&tail),
+                TAIL_SECONDS - 1
+            );
+        }
+    }
+    eprintln!(
+        "{PROPERTY_CASES} cases, {bytes_fed} bytes, {events} events; {cases_holding_keys} cases held keys at their all-notes-off; {silences_checked} tails silent; {kinds:?}"
+    );
+    // The generator reaches what it claims to: keys held, every channel, every kind.
+    assert!(
+        cases_holding_keys > PROPERTY_CASES / 4,
+        "{cases_holding_keys}"
+    );
+    assert_eq!(kinds.channels, u16::MAX);
+    assert!(kinds.oversized_sysex >= 10, "{kinds:?}");
+    assert!(
+        kinds.sysex > 10_000 && kinds.truncated > 10_000 && kinds.garbage > 10_000,
+        "{kinds:?}"
+    );
 }

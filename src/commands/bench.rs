@@ -353,6 +353,10 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
             }
         })?
     } else {
+        super::check_loop_devices(
+            &args.device.output_options(None),
+            args.input_device.as_deref(),
+        )?;
         let devices = DeviceLoop {
             host: args.device.host,
             output: args.device.device,
@@ -417,6 +421,9 @@ fn midi_latency_command(
     use ascenseur::bench::latency_probe::{ProbeOptions, THRESHOLD_DBFS, measure};
     if !(1..=10_000).contains(&notes) {
         anyhow::bail!("bad --notes {notes}: use 1 to 10000");
+    }
+    if let Some((midi_target, audio_source)) = &ports {
+        super::check_probe_ports(midi_target, audio_source)?;
     }
     // Without ports, measure ascenseur itself: a client of its own with the band silent,
     // so the first sound after a note-on is the lead voice.
