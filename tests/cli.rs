@@ -124,6 +124,8 @@ const BAD_VALUES: &[(&[&str], &str, &str, &str)] = &[
     (&["render", "generique", "-o", "OUT", "--tempo", "400"], "400", "--tempo <BPM>", "use 30 to 360 BPM"),
     (&["render", "generique", "-o", "OUT", "--tempo", "-120"], "-120", "--tempo <BPM>", "use 30 to 360 BPM"),
     (&["render", "generique", "-o", "OUT", "--key", "H"], "H", "--key <KEY>", "a note letter A–G"),
+    (&["render", "generique", "-o", "OUT", "--trade", "3"], "3", "--trade <BARS>", "trade 2, 4 or 8 bars"),
+    (&["play", "--trade", "0"], "0", "--trade <BARS>", "trade 2, 4 or 8 bars"),
     (&["render", "generique", "-o", "OUT", "--key", "H#"], "H#", "--key <KEY>", "a note letter A–G"),
     (&["render", "generique", "-o", "OUT", "--key", "E mixed"], "E mixed", "--key <KEY>", "known: major"),
     (&["render", "generique", "-o", "OUT", "--seed", "-1"], "-1", "--seed <SEED>", "use a whole number from 0 to 18446744073709551615"),
