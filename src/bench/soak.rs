@@ -13,12 +13,18 @@
 //! dropped; and over the run: the memory's growth after a warm-up, notes left sounding
 //! when the player had let go of every key (stuck notes), samples that are not finite
 //! numbers, the takes recorded and checked (each one's files read back).
+//!
+//! A note still held when MIDI was lost on the way is told apart from a stuck one: JACK
+//! hands a client the MIDI of the cycles it runs, so a cycle the server skips for the
+//! engine (an xrun on a loaded machine, which the engine journals as missed) loses the
+//! messages written in it. A note held after such a cycle is counted on its own.
 
 pub mod ears;
 pub mod player;
 pub mod process;
 
-use crate::engine::Telemetry;
+use crate::engine::journal::JournalEntry;
+use crate::engine::{InputEvent, Telemetry};
 use crate::io::driver::LoadCounts;
 use crate::live::{
     AudioHost, Driver, Intent, LiveError, Notice, Performance, PerformanceError, PlaybackScope,
@@ -158,6 +164,13 @@ pub struct SoakReport {
     pub stuck_checks: u64,
     pub stuck_notes: u64,
     pub stuck_keys: Vec<u8>,
+    /// Notes held at a check when the JACK server had skipped the engine's cycles since
+    /// the one before: the MIDI of a cycle the engine does not run is lost with it (a
+    /// note-off among it leaves its note hanging), which is the machine's doing, not
+    /// the instrument's. Counted once per note.
+    pub notes_held_after_missed_cycles: u64,
+    /// Times the server did not run the engine for a cycle or more (journaled as such).
+    pub missed_cycles: u64,
     /// The lead's loudest sample over the last half second, after the player let go at
     /// the end; and whether that is silence.
     pub lead_peak_at_end: f32,
@@ -324,6 +337,7 @@ fn soak(
     let mut next_preset = began + dwell;
     let mut next_command = began + Duration::from_millis(rng.random_range(2000..6000));
     let mut checked_quiet: Option<Instant> = None;
+    let mut stuck = StuckNotes::default();
     let mut last_playback: Option<Instant> = None;
     let mut warm: Option<ProcessFigures> = None;
     let mut next_frame = began;
@@ -336,6 +350,7 @@ fn soak(
         if heard.playing_back {
             last_playback = Some(now);
         }
+        stuck.missed |= heard.missed > 0;
         // The console's commands: a preset after another, and the player's whims.
         if now >= next_preset {
             next_preset += dwell;
@@ -370,8 +385,7 @@ fn soak(
             let playback_near =
                 last_playback.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1));
             if !playback_near {
-                report.stuck_checks += 1;
-                count_stuck(&t, &mut report);
+                stuck.check(&t, &mut report);
             }
         }
         verified = verify_takes(session.takes(), verified, &mut report, keep_takes);
@@ -407,36 +421,41 @@ fn soak(
         progress(began.elapsed().as_secs_f64(), total.as_secs_f64());
     }
 
-    // The end: the player lets go, a playback stops, and the lead must fall silent.
+    // The end: the player lets go and a playback stops; nothing may stay held. Then
+    // all-notes-off, and the lead must fall silent.
     let end = ProcessFigures::now();
     player.stop();
+    let released = Instant::now();
     if latest.is_some_and(|t| t.playback.is_some()) {
         let _ = session.play_back(PlaybackScope::LastPhrase);
     }
-    let winding_down = Instant::now();
-    let mut quiet_from: Option<Instant> = None;
-    let mut lead_peak: Option<f32> = None;
-    while winding_down.elapsed() < Duration::from_secs(20) {
+    let mut playing_back_at = None;
+    while released.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(FRAME);
         let heard = refresh(&mut session, &mut console, &mut latest, &mut report)?;
+        stuck.missed |= heard.missed > 0;
         if heard.playing_back {
-            quiet_from = None;
-            lead_peak = None;
-            continue;
+            playing_back_at = Some(Instant::now());
         }
-        let since = *quiet_from.get_or_insert_with(Instant::now);
-        // Three seconds for the lead's release and its room to die away, then half a
-        // second listened to.
-        if since.elapsed() >= Duration::from_secs(3) {
-            lead_peak = Some(lead_peak.unwrap_or(0.0).max(heard.lead_peak));
-            if since.elapsed() >= Duration::from_millis(3500) {
-                break;
-            }
+        let since = playing_back_at.map_or(released, |at| at.max(released));
+        if since.elapsed() >= STUCK_GRACE {
+            break;
         }
     }
     if let Some(t) = latest {
-        report.stuck_checks += 1;
-        count_stuck(&t, &mut report);
+        stuck.check(&t, &mut report);
+    }
+    session.live_input().send_now(InputEvent::AllNotesOff);
+    let all_off = Instant::now();
+    let mut lead_peak: Option<f32> = None;
+    while all_off.elapsed() < Duration::from_millis(3500) {
+        std::thread::sleep(FRAME);
+        let heard = refresh(&mut session, &mut console, &mut latest, &mut report)?;
+        // Three seconds for the lead's release and its room to die away, then half a
+        // second listened to.
+        if all_off.elapsed() >= Duration::from_secs(3) {
+            lead_peak = Some(lead_peak.unwrap_or(0.0).max(heard.lead_peak));
+        }
     }
     report.lead_peak_at_end = lead_peak.unwrap_or(f32::INFINITY);
     report.lead_silent_at_end = report.lead_peak_at_end < SILENT;
@@ -480,6 +499,8 @@ struct FrameHeard {
     playing_back: bool,
     /// The lead's loudest sample.
     lead_peak: f32,
+    /// Times the server skipped the engine's cycles.
+    missed: u64,
 }
 
 /// What the console does each frame: poll the session, feed telemetry and the journal
@@ -505,7 +526,13 @@ fn refresh(
         heard.lead_peak = heard.lead_peak.max(t.stem_peaks[3]);
         *latest = Some(*t);
     });
-    session.take_journal(|entry| console.record(entry));
+    session.take_journal(|entry| {
+        if matches!(entry, JournalEntry::Missed { .. }) {
+            heard.missed += 1;
+        }
+        console.record(entry);
+    });
+    report.missed_cycles += heard.missed;
     console.judge();
     Ok(heard)
 }
@@ -590,13 +617,36 @@ fn held_keys(t: &Telemetry) -> Vec<u8> {
     (0..128u8).filter(|&key| t.is_held(key)).collect()
 }
 
-fn count_stuck(t: &Telemetry, report: &mut SoakReport) {
-    let held = held_keys(t);
-    report.stuck_notes += held.len() as u64;
-    for key in held {
-        if report.stuck_keys.len() < 16 {
-            report.stuck_keys.push(key);
+/// The stuck-note checks: at each, the lead keys the engine holds though the player
+/// holds none.
+#[derive(Default)]
+struct StuckNotes {
+    /// The server skipped the engine's cycles since the last check.
+    missed: bool,
+    /// Keys left hanging by MIDI lost in skipped cycles, still held: counted once.
+    hanging: Vec<u8>,
+}
+
+impl StuckNotes {
+    fn check(&mut self, t: &Telemetry, report: &mut SoakReport) {
+        report.stuck_checks += 1;
+        self.hanging.retain(|&key| t.is_held(key));
+        let held: Vec<u8> = held_keys(t)
+            .into_iter()
+            .filter(|key| !self.hanging.contains(key))
+            .collect();
+        if self.missed {
+            report.notes_held_after_missed_cycles += held.len() as u64;
+            self.hanging.extend(held);
+        } else {
+            report.stuck_notes += held.len() as u64;
+            for key in held {
+                if report.stuck_keys.len() < 16 {
+                    report.stuck_keys.push(key);
+                }
+            }
         }
+        self.missed = false;
     }
 }
 

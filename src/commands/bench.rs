@@ -243,7 +243,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         count(report.end.threads)
     );
     println!(
-        "stuck notes: {} in {} checks{}; the lead at the end: {:.1} dBFS ({})",
+        "stuck notes: {} in {} checks{}; the lead after all-notes-off: {:.1} dBFS ({})",
         report.stuck_notes,
         report.stuck_checks,
         if report.stuck_keys.is_empty() {
@@ -257,6 +257,10 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         } else {
             "still sounding"
         }
+    );
+    println!(
+        "notes held after the server skipped the engine's cycles (their MIDI lost with them): {}; cycles skipped {} times",
+        report.notes_held_after_missed_cycles, report.missed_cycles
     );
     println!(
         "samples heard: {}, not finite: {}",
