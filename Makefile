@@ -14,10 +14,11 @@ run: build
 	./target/release/ascenseur play
 
 # Everything CI checks: formatting, lints, and every test (benches compile and run once).
-# `setup` has installed every tool the tests drive (jackd, tmux…), so with CI=true a test
-# that finds one missing fails instead of reporting itself skipped.
+# `setup --tests` has installed every tool the tests drive (jackd, tmux, PipeWire…), so
+# with CI=true a test that finds one missing fails instead of reporting itself skipped.
 test: export CI = true
-test: setup
+test:
+	@./scripts/setup --tests
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets --locked -- -D warnings
 	$(CARGO) test --release --all-targets --locked

@@ -1,7 +1,8 @@
 //! Measuring the instrument: the engine's cost per callback, as a share of the real-time
 //! budget (here, offline, and in [`callback`], inside a real driver's callback), the
 //! note-on to sound latency ([`latency_probe`]) and the audio round trip through JACK
-//! ([`roundtrip`]) or a desktop device ([`device_roundtrip`]).
+//! ([`roundtrip`]) or a desktop device ([`device_roundtrip`]), and the hour-long soak
+//! ([`soak`]).
 //!
 //! The engine runs here exactly as in a callback, on this thread, with the band playing
 //! and lead notes held; each block is timed on its own so that the tail (p99.9, max) —
@@ -11,6 +12,7 @@ pub mod callback;
 pub mod device_roundtrip;
 pub mod latency_probe;
 pub mod roundtrip;
+pub mod soak;
 
 use crate::band::Arrangement;
 use crate::engine::{Engine, EngineConfig, InputEvent, TimedInput};

@@ -44,6 +44,9 @@ pub const TELEMETRY_HISTORY: usize = 1024;
 /// for a console that reads them a few dozen times a second.
 pub const JOURNAL_HISTORY: usize = 65_536;
 
+/// Callbacks headless play waits for before it says what the driver granted.
+const FIRST_CALLBACKS: u64 = 16;
+
 /// How often a lost server or device is looked for again.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -146,6 +149,16 @@ impl Driver {
                 sample_rate: m.sample_rate,
                 buffer: 0,
             },
+        }
+    }
+
+    /// Wait until the driver has run `callbacks` callbacks, or `timeout` has passed.
+    pub fn wait_for_callbacks(&self, callbacks: u64, timeout: Duration) {
+        let started = Instant::now();
+        while self.status().cycles.load(Ordering::Relaxed) < callbacks
+            && started.elapsed() < timeout
+        {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -867,6 +880,9 @@ pub fn run_headless(
     mut midi_summary: impl FnMut() -> String,
 ) {
     if let Some(driver) = session.driver() {
+        // What the backend granted and reports (the buffer its callbacks get, the latency
+        // its timestamps give) is known once it has called back a few times.
+        driver.wait_for_callbacks(FIRST_CALLBACKS, Duration::from_secs(1));
         eprintln!(
             "{} — playing {}",
             driver.describe(),

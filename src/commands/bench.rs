@@ -22,6 +22,42 @@ pub enum BenchCommand {
     /// Audio out, through a loopback cable, back in: the total round trip in frames and
     /// ms, as `jack_iodelay` measures it.
     Roundtrip(RoundtripArgs),
+    /// An evening at the instrument on a JACK server: every preset in turn, the console's
+    /// commands, a MIDI player with bursts, takes recorded; memory, file descriptors,
+    /// threads and callback load minute by minute, stuck notes, non-finite samples and
+    /// dropped events.
+    Soak(SoakArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SoakArgs {
+    /// How long to play, in minutes.
+    #[arg(long, default_value_t = 60.0, value_parser = minutes_arg, allow_negative_numbers = true)]
+    minutes: f64,
+    /// Seed of the band, the player and the console's choices.
+    #[arg(long, default_value_t = 1957, value_parser = super::seed_arg, allow_negative_numbers = true)]
+    seed: u64,
+    /// Keep the takes in this folder (default: a temporary one, each take removed once
+    /// it is read back).
+    #[arg(long, value_name = "DIR", value_parser = super::non_blank)]
+    takes_dir: Option<String>,
+    /// JACK client name.
+    #[arg(long, default_value = "ascenseur_soak", value_parser = crate::jack_client_name)]
+    client_name: String,
+    /// Do not connect the outputs to the system playback ports.
+    #[arg(long)]
+    no_connect: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `--minutes`: more than 0, at most a day.
+fn minutes_arg(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(minutes) if minutes > 0.0 && minutes <= 1440.0 => Ok(minutes),
+        _ => Err("use a number of minutes more than 0 and at most 1440".into()),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -104,6 +140,167 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             args.json,
         ),
         BenchCommand::Roundtrip(args) => roundtrip_command(args),
+        BenchCommand::Soak(args) => soak_command(args),
+    }
+}
+
+fn soak_command(args: SoakArgs) -> anyhow::Result<()> {
+    use ascenseur::bench::soak::{self, SoakOptions};
+    let stop = stop_on_signal()?;
+    let options = SoakOptions {
+        minutes: args.minutes,
+        seed: args.seed,
+        client_name: args.client_name,
+        connect: !args.no_connect,
+        takes_dir: args.takes_dir.map(std::path::PathBuf::from),
+    };
+    let bar = progress_bar(args.json, "soaking");
+    let report = soak::run(&options, &stop, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let report = report
+        .context("the soak (a JACK server must be running: `ascenseur bench soak` plays on it)")?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    print_soak_report(&report);
+    Ok(())
+}
+
+fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
+    let mib =
+        |kib: Option<u64>| kib.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let count = |n: Option<u64>| n.map_or("?".to_string(), |n| n.to_string());
+    println!(
+        "soak: {:.1} min on JACK client '{}' at {} Hz, {} frames per period\n\
+         (every preset in turn, the console's commands, a MIDI player with bursts, takes recorded;\n\
+         load: callback time as a share of the period's, to half a percent)",
+        report.seconds / 60.0,
+        report.client,
+        report.sample_rate,
+        report.period
+    );
+    println!(
+        "{:>4} {:>8} {:>4} {:>4} {:>9} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>7} {:>5} {:>7} {:>6}",
+        "min",
+        "RSS MiB",
+        "fds",
+        "thr",
+        "callbacks",
+        "p50%",
+        "p99%",
+        "p99.9%",
+        "max%",
+        "xruns",
+        "notes",
+        "events",
+        "dropped",
+        "takes",
+        "presets",
+        "NaN/inf"
+    );
+    for m in &report.minutes {
+        println!(
+            "{:>4} {:>8} {:>4} {:>4} {:>9} {:>6.1} {:>6.1} {:>6.1} {:>6.1} {:>5} {:>6} {:>6} {:>7} {:>5} {:>7} {:>6}",
+            m.minute,
+            mib(m.process.rss_kib),
+            count(m.process.fds),
+            count(m.process.threads),
+            m.callbacks,
+            m.load_p50,
+            m.load_p99,
+            m.load_p999,
+            m.load_max,
+            m.xruns,
+            m.note_ons_sent,
+            m.midi_events_sent,
+            m.dropped,
+            m.takes,
+            m.presets_loaded,
+            m.non_finite_samples
+        );
+    }
+    let growth = report
+        .rss_growth_mib()
+        .map_or("?".to_string(), |g| format!("{g:+.2} MiB"));
+    println!(
+        "resident memory: {} MiB at the start, {} after the warm-up ({:.0} s), {} at the end: {growth} after the warm-up",
+        mib(report.start.rss_kib),
+        mib(report.after_warm_up.rss_kib),
+        report.warm_up_s,
+        mib(report.end.rss_kib)
+    );
+    println!(
+        "file descriptors: {} → {} → {}; threads: {} → {} → {}",
+        count(report.start.fds),
+        count(report.after_warm_up.fds),
+        count(report.end.fds),
+        count(report.start.threads),
+        count(report.after_warm_up.threads),
+        count(report.end.threads)
+    );
+    println!(
+        "stuck notes: {} in {} checks{}; the lead after all-notes-off: {:.1} dBFS ({})",
+        report.stuck_notes,
+        report.stuck_checks,
+        if report.stuck_keys.is_empty() {
+            String::new()
+        } else {
+            format!(" (keys {:?})", report.stuck_keys)
+        },
+        20.0 * f64::from(report.lead_peak_at_end.max(1e-12)).log10(),
+        if report.lead_silent_at_end {
+            "silent"
+        } else {
+            "still sounding"
+        }
+    );
+    println!(
+        "notes held after the server skipped the engine's cycles (their MIDI lost with them): {}; cycles skipped {} times",
+        report.notes_held_after_missed_cycles, report.missed_cycles
+    );
+    println!(
+        "samples heard: {}, not finite: {}",
+        report.samples_heard, report.non_finite_samples
+    );
+    let d = &report.dropped;
+    println!(
+        "dropped events: {} (player ring {}, JACK MIDI buffer {}, engine input {}, band events {}, telemetry {}, journal {}, onsets {}, with no engine {})",
+        d.total(),
+        d.player_ring,
+        d.jack_midi_buffer,
+        d.engine_input,
+        d.band_events,
+        d.telemetry,
+        d.journal,
+        d.onsets,
+        d.live_input
+    );
+    println!(
+        "played: {} note-ons in {} phrases ({} bursts), {} MIDI events; the engine started {} lead notes; {} console commands, {} playbacks; {} xruns",
+        report.note_ons_sent,
+        report.phrases,
+        report.bursts,
+        report.midi_events_sent,
+        report.notes_played,
+        report.commands,
+        report.playbacks,
+        report.xruns
+    );
+    println!(
+        "takes: {} recorded and read back, {} failed; presets played: {}",
+        report.takes_recorded,
+        report.takes_failed.len(),
+        report.presets_played.join(", ")
+    );
+    for failed in &report.takes_failed {
+        println!("  failed: {failed}");
+    }
+    for notice in &report.notices {
+        println!("  the session said: {notice}");
     }
 }
 

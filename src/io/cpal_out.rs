@@ -983,15 +983,11 @@ impl CpalSession {
             .or(self.requested_buffer())
     }
 
-    /// Time from a callback to its first frame reaching the device, as the backend
-    /// timestamps it; one buffer's duration when the backend does not say.
-    pub fn output_latency_ms(&self) -> Option<f64> {
+    /// Time from a callback to its first frame reaching the device, once a callback's
+    /// timestamps have said it.
+    pub fn reported_latency_ms(&self) -> Option<f64> {
         let nanos = self.observed.latency_nanos.load(Ordering::Relaxed);
-        if nanos > 0 {
-            return Some(nanos as f64 / 1e6);
-        }
-        self.buffer_frames()
-            .map(|frames| f64::from(frames) * 1e3 / f64::from(self.sample_rate()))
+        (nanos > 0).then(|| nanos as f64 / 1e6)
     }
 
     /// The last stream error that was not an xrun, if any (why the device was lost).
@@ -999,7 +995,8 @@ impl CpalSession {
         error_kind(self.observed.last_error.load(Ordering::Relaxed))
     }
 
-    /// "ALSA · default · 48000 Hz · 128 frames (2.67 ms) · i16 × 2 ch · latency 5.33 ms".
+    /// "ALSA · default · 48000 Hz · 128 frames (2.67 ms) · i16 × 2 ch · latency 5.33 ms"
+    /// (the latency as the backend reports it, once it has called back).
     pub fn describe(&self) -> String {
         let rate = self.sample_rate();
         let buffer = match self.buffer_frames() {
@@ -1009,9 +1006,11 @@ impl CpalSession {
             ),
             None => "default buffer".into(),
         };
-        let latency = match self.output_latency_ms() {
+        // Before the first callback the backend has not said: a buffer's worth would be
+        // a guess, and the start of the line would pass it for a measurement.
+        let latency = match self.reported_latency_ms() {
             Some(ms) => format!(" · latency {ms:.2} ms"),
-            None => String::new(),
+            None => String::from(" · latency not reported yet"),
         };
         format!(
             "{} · {} · {rate} Hz · {buffer} · {} × {} ch{latency}",

@@ -27,6 +27,114 @@ pub struct DriverStatus {
     load: AtomicU32,
     /// Highest load since the last [`DriverStatus::take_peak_load`], as f32 bits.
     peak_load: AtomicU32,
+    /// Every callback's load, counted by size: percentiles over any window.
+    pub loads: LoadHistogram,
+}
+
+/// Buckets of [`LoadHistogram`] below a full budget: half a percent each.
+const FINE_LOAD_BUCKETS: usize = 200;
+/// Buckets from a full budget to four: ten percent each; one more holds the rest.
+const COARSE_LOAD_BUCKETS: usize = 30;
+/// Buckets of a [`LoadHistogram`].
+pub const LOAD_BUCKETS: usize = FINE_LOAD_BUCKETS + COARSE_LOAD_BUCKETS + 1;
+
+/// Callback loads (cost as a share of the block's time) counted by size, so that a
+/// reader can take percentiles over any window from the difference of two snapshots:
+/// half-percent buckets up to a full budget, ten-percent ones up to four, and one above.
+/// The audio thread adds one count per callback (one atomic add, nothing else).
+#[derive(Debug)]
+pub struct LoadHistogram {
+    counts: Box<[AtomicU64]>,
+}
+
+impl Default for LoadHistogram {
+    fn default() -> Self {
+        LoadHistogram {
+            counts: (0..LOAD_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl LoadHistogram {
+    /// The bucket of `load` (a share: 1.0 is the whole budget).
+    fn bucket(load: f32) -> usize {
+        let percent = f64::from(load.max(0.0)) * 100.0;
+        if percent < 100.0 {
+            (percent * 2.0) as usize
+        } else if percent < 400.0 {
+            FINE_LOAD_BUCKETS + ((percent - 100.0) / 10.0) as usize
+        } else {
+            LOAD_BUCKETS - 1
+        }
+    }
+
+    /// The load at the top of bucket `index`, as a share (the last is open: 4.0 and up).
+    fn upper_edge(index: usize) -> f32 {
+        if index < FINE_LOAD_BUCKETS {
+            (index + 1) as f32 * 0.005
+        } else {
+            1.0 + (index + 1 - FINE_LOAD_BUCKETS) as f32 * 0.1
+        }
+    }
+
+    /// Count one callback. Audio thread.
+    pub fn record(&self, load: f32) {
+        if let Some(count) = self.counts.get(Self::bucket(load)) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The counts so far. Any thread.
+    pub fn snapshot(&self) -> LoadCounts {
+        LoadCounts(
+            self.counts
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+        )
+    }
+}
+
+/// A snapshot of a [`LoadHistogram`], or the difference of two: a window's callbacks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadCounts(Vec<u64>);
+
+impl LoadCounts {
+    /// The callbacks counted since `earlier` was taken.
+    pub fn since(&self, earlier: &LoadCounts) -> LoadCounts {
+        LoadCounts(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| n.saturating_sub(earlier.0.get(i).copied().unwrap_or(0)))
+                .collect(),
+        )
+    }
+
+    /// Callbacks counted.
+    pub fn callbacks(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The load (a share of the budget) that a share `q` (0 … 1) of the callbacks stayed
+    /// at or under, to the top of its bucket (half a percent under a full budget); 0
+    /// without callbacks.
+    pub fn quantile(&self, q: f64) -> f32 {
+        let total = self.callbacks();
+        if total == 0 {
+            return 0.0;
+        }
+        // Nearest rank, as `bench::quantile` counts it.
+        let rank = ((total - 1) as f64 * q.clamp(0.0, 1.0)).round() as u64;
+        let mut seen = 0;
+        for (index, &n) in self.0.iter().enumerate() {
+            seen += n;
+            if seen > rank {
+                return LoadHistogram::upper_edge(index);
+            }
+        }
+        LoadHistogram::upper_edge(LOAD_BUCKETS - 1)
+    }
 }
 
 impl DriverStatus {
@@ -40,6 +148,7 @@ impl DriverStatus {
         let budget = frames as f64 / f64::from(sample_rate);
         let load = (started.elapsed().as_secs_f64() / budget) as f32;
         self.load.store(load.to_bits(), Ordering::Relaxed);
+        self.loads.record(load);
         // Only the audio thread raises the peak; a reader resetting it may lose one
         // callback's value, which is harmless for a meter.
         if load > f32::from_bits(self.peak_load.load(Ordering::Relaxed)) {
@@ -381,6 +490,32 @@ mod tests {
         assert!(status.take_peak_load() >= 1.4);
         assert_eq!(status.take_peak_load(), 0.0);
         assert_eq!(status.cycles.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn load_percentiles_come_from_the_window_between_two_snapshots() {
+        let histogram = LoadHistogram::default();
+        for _ in 0..1000 {
+            histogram.record(0.9);
+        }
+        let before = histogram.snapshot();
+        // 1000 callbacks at 10.2 %, one at 2.5 budgets.
+        for _ in 0..1000 {
+            histogram.record(0.102);
+        }
+        histogram.record(2.5);
+        let window = histogram.snapshot().since(&before);
+        assert_eq!(window.callbacks(), 1001);
+        assert!((window.quantile(0.5) - 0.105).abs() < 1e-6);
+        assert!((window.quantile(0.999) - 0.105).abs() < 1e-6);
+        assert!((window.quantile(1.0) - 2.6).abs() < 1e-6);
+        histogram.record(f32::INFINITY);
+        histogram.record(-1.0);
+        let all = histogram.snapshot();
+        assert_eq!(all.callbacks(), 2003);
+        assert!(all.quantile(1.0) >= 4.0);
+        assert_eq!(all.quantile(0.0), 0.005);
+        assert_eq!(LoadCounts::default().quantile(0.5), 0.0);
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub struct JackServer {
 
 impl JackServer {
     pub fn start(name: &str) -> JackServer {
+        reclaim_slots_of_dead_servers();
         // A loaded machine can make a server slow to come up, or fail the first time:
         // try twice, and show what jackd said if it never does.
         let log = std::env::temp_dir().join(format!("{name}.jackd.log"));
@@ -228,3 +229,75 @@ pub fn unique(name: &str) -> String {
     // semaphores) can never be mistaken for this run's.
     format!("asc-{name}-{}", std::process::id())
 }
+
+/// Free the slots of JACK's server registry held by servers that died without leaving it.
+///
+/// The registry (`/dev/shm/jack-shm-registry`) has room for eight servers, and a server
+/// killed outright (SIGKILL, or its test process killed before it could stop it) keeps
+/// its slot: jackd only takes one back for a server of the same name, and every test
+/// server's name is new (it carries its process id). Once eight are held, every jackd
+/// fails with "Too many servers already active", on this machine and for whoever comes
+/// next. A slot whose process is gone is emptied here, under the registry's own lock (the
+/// System V semaphore jackd takes for it), as jackd itself would empty it.
+#[cfg(target_os = "linux")]
+pub fn reclaim_slots_of_dead_servers() {
+    use std::os::unix::fs::FileExt;
+    /// JACK 2's `shm.c`: the registry's lock, its magic number, and the layout of its
+    /// header's server table (`jack_shm_header_t`: six fields in 24 bytes, then eight
+    /// `jack_shm_server_t` of a pid and a 257-byte name, 264 bytes apart).
+    const LOCK_KEY: libc::key_t = 0x0028_2929;
+    const MAGIC: u32 = 0x4a41_434b;
+    const SERVERS: usize = 8;
+    const FIRST: usize = 24;
+    const STRIDE: usize = 264;
+    const ENTRY: usize = 4 + 257;
+    let Ok(registry) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/shm/jack-shm-registry")
+    else {
+        return;
+    };
+    // SAFETY: plain System V calls on a key; no memory is shared with them.
+    let lock = unsafe { libc::semget(LOCK_KEY, 1, 0) };
+    if lock < 0 {
+        return;
+    }
+    let take = |op: i16| {
+        let mut sembuf = libc::sembuf {
+            sem_num: 0,
+            sem_op: op,
+            sem_flg: (libc::SEM_UNDO | libc::IPC_NOWAIT) as i16,
+        };
+        // SAFETY: `sembuf` is a valid operation on semaphore 0 of the set `lock`.
+        unsafe { libc::semop(lock, &mut sembuf, 1) == 0 }
+    };
+    let started = Instant::now();
+    while !take(-1) {
+        if started.elapsed() > Duration::from_secs(2) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut header = vec![0u8; FIRST + SERVERS * STRIDE];
+    if registry.read_exact_at(&mut header, 0).is_ok()
+        && u32::from_ne_bytes(header[..4].try_into().unwrap()) == MAGIC
+    {
+        for slot in 0..SERVERS {
+            let at = FIRST + slot * STRIDE;
+            let pid = i32::from_ne_bytes(header[at..at + 4].try_into().unwrap());
+            let name = &header[at + 4..at + ENTRY];
+            // SAFETY: signal 0 only asks whether the process exists.
+            let gone = pid > 0
+                && unsafe { libc::kill(pid, 0) } != 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone && name.starts_with(b"jack-") {
+                let _ = registry.write_all_at(&[0u8; ENTRY], at as u64);
+            }
+        }
+    }
+    take(1);
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn reclaim_slots_of_dead_servers() {}

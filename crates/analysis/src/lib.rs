@@ -10,6 +10,7 @@
 //! - [`onset`]: onset times to ~1 ms on percussive and plucked sounds, also over a noise bed.
 //! - [`pitch`]: YIN pitch of a segment and of each note between onsets.
 //! - [`swing`]: swing ratio and on-beat offset from onset times and a beat grid.
+//! - [`tempo`]: the beat period onset times line up with, wherever the recording starts.
 //! - [`read_wav`]: a rendered file back as per-channel `f32`.
 
 mod attack;
@@ -18,6 +19,7 @@ pub mod levels;
 pub mod onset;
 pub mod pitch;
 pub mod swing;
+pub mod tempo;
 #[cfg(test)]
 mod test_signals;
 
@@ -27,6 +29,7 @@ pub use levels::{
 pub use onset::{Band, Onset, OnsetMatch, OnsetOptions, detect_onsets, match_onsets};
 pub use pitch::{PitchEstimate, estimate_pitch, hz_to_midi, midi_to_hz, note_pitches};
 pub use swing::{SwingEstimate, swing_ratio_from_onsets};
+pub use tempo::{TempoEstimate, tempo_from_onsets};
 
 use std::path::Path;
 
