@@ -443,6 +443,7 @@ impl Session {
         performance: Performance,
     ) -> Result<Session, LiveError> {
         audio_panic::install_hook();
+        crate::engine::loudness::measure_in_background(performance.unmeasured_presets());
         let live_input = Arc::new(LiveInput::new());
         let mut notices = VecDeque::new();
         let session_started = chrono::Local::now().to_rfc3339();

@@ -35,6 +35,21 @@ pub fn integrated_lufs(samples: &[f32], sample_rate: u32) -> Option<f64> {
 
 /// Render `bars` bars of the band alone (no lead, not listening) as interleaved stereo.
 pub fn render_band(arrangement: &Arrangement, bars: u64, sample_rate: f32) -> Vec<f32> {
+    let mut out = Vec::new();
+    render_band_blocks(arrangement, bars, sample_rate, |block| {
+        out.extend_from_slice(block)
+    });
+    out
+}
+
+/// The same, a block at a time: the calibration measures as it renders, and never holds
+/// half a minute of audio at once.
+fn render_band_blocks(
+    arrangement: &Arrangement,
+    bars: u64,
+    sample_rate: f32,
+    mut each: impl FnMut(&[f32]),
+) {
     let config = EngineConfig {
         sample_rate,
         listen: false,
@@ -42,22 +57,24 @@ pub fn render_band(arrangement: &Arrangement, bars: u64, sample_rate: f32) -> Ve
     };
     let (mut engine, _controller) = Engine::new(config, arrangement.clone());
     let frames = engine.bar_start(bars) as usize;
-    let mut out = vec![0.0f32; 2 * frames];
-    for block in out.chunks_mut(2 * 1024) {
-        engine.process(block);
+    let mut block = [0.0f32; 2 * 1024];
+    let mut done = 0;
+    while done < frames {
+        let n = 1024.min(frames - done);
+        engine.process(&mut block[..2 * n]);
+        each(&block[..2 * n]);
+        done += n;
     }
-    out
 }
 
-/// `arrangement` with its band trimmed to [`BAND_LOUDNESS_LUFS`]. The same arrangement
-/// (preset, key, tempo) is measured once per process: stepping through presets in the
-/// console does not render each again.
+/// `arrangement` with its band trimmed to [`BAND_LOUDNESS_LUFS`]. A preset is measured
+/// once per process, as first asked for (a transposition or another tempo moves its
+/// loudness by a fraction of a dB): stepping through presets in the console does not
+/// render each again, and [`measure_in_background`] can measure them before they are
+/// chosen.
 pub fn leveled(mut arrangement: Arrangement) -> Arrangement {
     static MEASURED: OnceLock<Mutex<HashMap<String, f32>>> = OnceLock::new();
-    let id = format!(
-        "{}|{:?}|{}|{}",
-        arrangement.name, arrangement.key, arrangement.tempo, arrangement.beats_per_bar
-    );
+    let id = arrangement.name.clone();
     let cache = MEASURED.get_or_init(Mutex::default);
     let known = cache
         .lock()
@@ -93,8 +110,14 @@ fn measure_trim(arrangement: &Arrangement) -> f32 {
             band_trim_db: trim as f32,
             ..arrangement.clone()
         };
-        let band = render_band(&trimmed, CALIBRATION_BARS, CALIBRATION_RATE);
-        let Some(lufs) = integrated_lufs(&band, CALIBRATION_RATE as u32) else {
+        let Ok(mut meter) = ebur128::EbuR128::new(2, CALIBRATION_RATE as u32, ebur128::Mode::I)
+        else {
+            return 0.0;
+        };
+        render_band_blocks(&trimmed, CALIBRATION_BARS, CALIBRATION_RATE, |block| {
+            let _ = meter.add_frames_f32(block);
+        });
+        let Some(lufs) = meter.loudness_global().ok().filter(|l| l.is_finite()) else {
             return 0.0;
         };
         let short = BAND_LOUDNESS_LUFS - lufs;
@@ -104,4 +127,22 @@ fn measure_trim(arrangement: &Arrangement) -> f32 {
         }
     }
     trim as f32
+}
+
+/// Measure these arrangements on a thread of their own, so that choosing one later does
+/// not wait for its measurement (the console's loop would stall for the renders).
+pub fn measure_in_background(arrangements: Vec<Arrangement>) {
+    let _ = std::thread::Builder::new()
+        .name("loudness".into())
+        .spawn(move || {
+            // Beneath everything else: the audio must never wait for it.
+            #[cfg(unix)]
+            // SAFETY: nice(2) on the calling thread only changes its own priority.
+            unsafe {
+                libc::nice(19);
+            }
+            for arrangement in arrangements {
+                let _ = leveled(arrangement);
+            }
+        });
 }

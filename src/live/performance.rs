@@ -129,6 +129,15 @@ impl Performance {
         self.trade
     }
 
+    /// The arrangements of the presets the arrows step to, in their own key and tempo,
+    /// before their loudness is measured.
+    pub fn unmeasured_presets(&self) -> Vec<Arrangement> {
+        self.presets
+            .iter()
+            .filter_map(|p| Arrangement::new(p, None).ok())
+            .collect()
+    }
+
     /// Whether the band follows the soloist (where the preset lets it).
     pub fn with_listening(mut self, on: bool) -> Performance {
         self.listen = on;
