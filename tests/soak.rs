@@ -115,13 +115,16 @@ fn check(report: &serde_json::Value) {
             "{figure}: {warm} after the warm-up, {end} at the end"
         );
     }
+    // Nothing the player played or the band was to play is lost. Telemetry snapshots
+    // are lossy by design (a console starved of the processor for a third of a second
+    // misses some, and their onsets ride with the next), and a burst of more notes in one
+    // block than a snapshot carries is counted, not carried: both are reported only.
     let dropped = &report["dropped"];
     for source in [
         "player_ring",
         "jack_midi_buffer",
         "engine_input",
         "band_events",
-        "telemetry",
         "journal",
         "live_input",
     ] {
