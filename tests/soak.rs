@@ -1,5 +1,5 @@
-//! `ascenseur bench soak` on a dummy-driver JACK server: a minute in the suite (every
-//! preset in turn, the console's commands, a MIDI player with bursts, takes recorded),
+//! `ascenseur bench soak` on a dummy-driver JACK server: two minutes in the suite (every
+//! preset in turn, twice, the console's commands, a MIDI player with bursts, takes recorded),
 //! and an hour run by hand (`cargo test --release --test soak -- --ignored --nocapture`).
 //! What must hold however long it plays: memory that stops growing after the warm-up,
 //! file descriptors and threads flat, no stuck note, no sample that is not a number, no
@@ -148,8 +148,8 @@ fn check(report: &serde_json::Value) {
 }
 
 #[test]
-fn a_minute_of_soak_leaves_memory_descriptors_and_threads_flat_and_no_note_stuck() {
-    let Some(report) = soak("1") else {
+fn two_minutes_of_soak_leave_memory_descriptors_and_threads_flat_and_no_note_stuck() {
+    let Some(report) = soak("2") else {
         return;
     };
     print_table(&report);

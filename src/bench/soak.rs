@@ -49,8 +49,9 @@ const FRAME: Duration = Duration::from_millis(25);
 const STUCK_GRACE: Duration = Duration::from_millis(300);
 /// Shortest and longest time each preset plays before the next comes.
 const PRESET_DWELL: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(60));
-/// The warm-up before the memory the run is judged against: a quarter of the run,
-/// between these.
+/// The warm-up before the memory the run is judged against: the first pass through every
+/// preset (loading one the first time measures and keeps its loudness), and at least a
+/// quarter of the run, between these.
 const WARM_UP: (Duration, Duration) = (Duration::from_secs(15), Duration::from_secs(300));
 /// The lead's peak under which it counts as silent at the end (−60 dBFS).
 const SILENT: f32 = 1e-3;
@@ -233,7 +234,6 @@ pub fn run(
     mut progress: impl FnMut(f64, f64),
 ) -> Result<SoakReport, SoakError> {
     let total = Duration::from_secs_f64(options.minutes.max(0.0) * 60.0);
-    let warm_up = (total / 4).clamp(WARM_UP.0, WARM_UP.1).min(total);
     let (takes_dir, temporary) = match &options.takes_dir {
         Some(dir) => (dir.clone(), false),
         None => (
@@ -245,15 +245,7 @@ pub fn run(
         path: takes_dir.clone(),
         source,
     })?;
-    let result = soak(
-        options,
-        total,
-        warm_up,
-        &takes_dir,
-        !temporary,
-        stop,
-        &mut progress,
-    );
+    let result = soak(options, total, &takes_dir, !temporary, stop, &mut progress);
     if temporary {
         let _ = std::fs::remove_dir_all(&takes_dir);
     }
@@ -264,7 +256,6 @@ pub fn run(
 fn soak(
     options: &SoakOptions,
     total: Duration,
-    warm_up: Duration,
     takes_dir: &Path,
     keep_takes: bool,
     stop: &AtomicBool,
@@ -276,7 +267,12 @@ fn soak(
         .filter_map(|entry| entry.preset.ok())
         .collect();
     let preset_count = presets.len().max(1) as u32;
-    let dwell = (total / preset_count).clamp(PRESET_DWELL.0, PRESET_DWELL.1);
+    // Two passes through the presets at least, the first of them the warm-up.
+    let dwell = (total / (2 * preset_count)).clamp(PRESET_DWELL.0, PRESET_DWELL.1);
+    let warm_up = (total / 4)
+        .clamp(WARM_UP.0, WARM_UP.1)
+        .max(dwell * preset_count)
+        .min(total);
     // As at the console: the space bar counts in.
     let performance = Performance::new(presets, 0, None, None)?.with_count_in(true);
     let settings = SessionSettings {
