@@ -377,11 +377,12 @@ impl Engine {
         consumer
     }
 
-    /// The driver skipped `frames` of cycles before this one (the machine was late): the
+    /// The driver skipped `frames` of cycles, `frames_ago` frames of this engine's clock
+    /// before now (the machine was late; a driver may need a few cycles to be sure): the
     /// journal says so, so that a take keeps the session's real time. Audio thread.
-    pub fn missed(&mut self, frames: u64) {
+    pub fn missed(&mut self, frames: u64, frames_ago: u64) {
         self.journal_entry(JournalEntry::Missed {
-            frame: self.clock,
+            frame: self.clock.saturating_sub(frames_ago),
             frames,
         });
     }

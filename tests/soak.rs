@@ -1,6 +1,6 @@
-//! `ascenseur bench soak` on a dummy-driver JACK server: two minutes in the suite (every
-//! preset in turn, twice, the console's commands, a MIDI player with bursts, takes recorded),
-//! and an hour run by hand (`cargo test --release --test soak -- --ignored --nocapture`).
+//! `ascenseur bench soak` on a dummy-driver JACK server: five minutes in the suite (every
+//! preset in turn, at least twice, the console's commands, a MIDI player with bursts,
+//! takes recorded), and an hour run by hand (`cargo test --release --test soak -- --ignored --nocapture`).
 //! What must hold however long it plays: memory that stops growing after the warm-up,
 //! file descriptors and threads flat, no stuck note, no sample that is not a number, no
 //! event dropped, every take read back. The callback's load is reported, not judged.
@@ -148,8 +148,8 @@ fn check(report: &serde_json::Value) {
 }
 
 #[test]
-fn two_minutes_of_soak_leave_memory_descriptors_and_threads_flat_and_no_note_stuck() {
-    let Some(report) = soak("2") else {
+fn five_minutes_of_soak_leave_memory_descriptors_and_threads_flat_and_no_note_stuck() {
+    let Some(report) = soak("5") else {
         return;
     };
     print_table(&report);

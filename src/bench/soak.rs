@@ -16,8 +16,8 @@
 //!
 //! A note still held when MIDI was lost on the way is told apart from a stuck one: JACK
 //! hands a client the MIDI of the cycles it runs, so a cycle the server skips for the
-//! engine (an xrun on a loaded machine, which the engine journals as missed) loses the
-//! messages written in it. A note held after such a cycle is counted on its own.
+//! engine or runs it too late for (an xrun on a loaded machine) can lose the messages
+//! written in it. A note held after an xrun is counted on its own.
 
 pub mod ears;
 pub mod player;
@@ -165,11 +165,11 @@ pub struct SoakReport {
     pub stuck_checks: u64,
     pub stuck_notes: u64,
     pub stuck_keys: Vec<u8>,
-    /// Notes held at a check when the JACK server had skipped the engine's cycles since
-    /// the one before: the MIDI of a cycle the engine does not run is lost with it (a
-    /// note-off among it leaves its note hanging), which is the machine's doing, not
+    /// Notes held at a check when the JACK server had skipped the engine's cycles, or
+    /// run them late (xruns), since the one before: the MIDI of such a cycle can be lost
+    /// (a note-off among it leaves its note hanging), which is the machine's doing, not
     /// the instrument's. Counted once per note.
-    pub notes_held_after_missed_cycles: u64,
+    pub notes_held_after_xruns: u64,
     /// Times the server did not run the engine for a cycle or more (journaled as such).
     pub missed_cycles: u64,
     /// The lead's loudest sample over the last half second, after the player let go at
@@ -346,7 +346,7 @@ fn soak(
         if heard.playing_back {
             last_playback = Some(now);
         }
-        stuck.missed |= heard.missed > 0;
+        stuck.heard(&heard, session.xruns());
         // The console's commands: a preset after another, and the player's whims.
         if now >= next_preset {
             next_preset += dwell;
@@ -429,7 +429,7 @@ fn soak(
     while released.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(FRAME);
         let heard = refresh(&mut session, &mut console, &mut latest, &mut report)?;
-        stuck.missed |= heard.missed > 0;
+        stuck.heard(&heard, session.xruns());
         if heard.playing_back {
             playing_back_at = Some(Instant::now());
         }
@@ -617,13 +617,21 @@ fn held_keys(t: &Telemetry) -> Vec<u8> {
 /// holds none.
 #[derive(Default)]
 struct StuckNotes {
-    /// The server skipped the engine's cycles since the last check.
-    missed: bool,
+    /// The server skipped the engine's cycles, or ran them late, since the last check.
+    late: bool,
+    /// The driver's xruns when last told.
+    xruns: u64,
     /// Keys left hanging by MIDI lost in skipped cycles, still held: counted once.
     hanging: Vec<u8>,
 }
 
 impl StuckNotes {
+    /// What a frame heard: cycles the engine was not run for, or xruns since the last.
+    fn heard(&mut self, heard: &FrameHeard, xruns: u64) {
+        self.late |= heard.missed > 0 || xruns > self.xruns;
+        self.xruns = xruns;
+    }
+
     fn check(&mut self, t: &Telemetry, report: &mut SoakReport) {
         report.stuck_checks += 1;
         self.hanging.retain(|&key| t.is_held(key));
@@ -631,8 +639,8 @@ impl StuckNotes {
             .into_iter()
             .filter(|key| !self.hanging.contains(key))
             .collect();
-        if self.missed {
-            report.notes_held_after_missed_cycles += held.len() as u64;
+        if self.late {
+            report.notes_held_after_xruns += held.len() as u64;
             self.hanging.extend(held);
         } else {
             report.stuck_notes += held.len() as u64;
@@ -642,7 +650,7 @@ impl StuckNotes {
                 }
             }
         }
-        self.missed = false;
+        self.late = false;
     }
 }
 

@@ -259,8 +259,8 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         }
     );
     println!(
-        "notes held after the server skipped the engine's cycles (their MIDI lost with them): {}; cycles skipped {} times",
-        report.notes_held_after_missed_cycles, report.missed_cycles
+        "notes held after xruns (their MIDI lost with the late cycles): {}; cycles skipped {} times",
+        report.notes_held_after_xruns, report.missed_cycles
     );
     println!(
         "samples heard: {}, not finite: {}",

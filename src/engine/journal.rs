@@ -21,7 +21,9 @@ pub enum JournalEntry {
     /// The player's input took effect at `input.frame` (the engine's clock then).
     Played(TimedInput),
     /// The driver did not run the engine for `frames` before `frame` (the machine was
-    /// late): a take has silence there, and what follows sits that much later.
+    /// late): a take has silence there, and what follows sits that much later. A driver
+    /// may journal it a few cycles after `frame`, once it is sure: the entries of those
+    /// cycles come before it in the journal.
     Missed { frame: u64, frames: u64 },
     /// A new arrangement (another preset or key) took over at `frame`: the form starts
     /// again from there. Entries before this one belong to the arrangement before.

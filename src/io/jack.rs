@@ -40,9 +40,79 @@ struct Process {
     clock: Option<ClockWriter>,
     costs: Option<CostRecorder>,
     sample_rate: u32,
-    /// The server frame the next cycle should start at: a later one means cycles this
-    /// client was not run for (the machine was late), which the engine journals.
-    next_server_frame: Option<u32>,
+    /// Cycles the server ran without this client, which the engine journals.
+    skipped: SkippedCycles,
+}
+
+/// Tells the cycles the server ran without this client from its frame clock.
+///
+/// `last_frame_time` reads the server's clock as it is when called, not the frame of the
+/// cycle being processed: a callback that runs late, after the server has begun the next
+/// cycle, reads that cycle's frame, for a cycle or a few, and then the clock agrees with
+/// the frames rendered again. A cycle really skipped leaves the clock ahead for good. So a
+/// lead is believed once it has held for [`SkippedCycles::CONFIRM`] cycles in a row, and
+/// only the least of it seen meanwhile: a late read never adds time that was not lost.
+#[derive(Debug, Default)]
+struct SkippedCycles {
+    /// The server frame this client's next cycle should start at: the frames rendered
+    /// and skipped so far.
+    expected: Option<u32>,
+    /// Cycles in a row the clock has been ahead, the frames they rendered, and the
+    /// least it was ahead by.
+    held: u32,
+    held_frames: u64,
+    least_lead: u32,
+}
+
+/// Frames the server ran without this client, confirmed in this cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Skipped {
+    frames: u64,
+    /// How many frames before this cycle they were skipped: the cycles this client ran
+    /// while the skip was being confirmed.
+    frames_ago: u64,
+}
+
+impl SkippedCycles {
+    /// Cycles the clock must stay ahead for before frames count as skipped.
+    const CONFIRM: u32 = 4;
+
+    /// A cycle of `frames` that read `server_frame`: the frames skipped, if this cycle
+    /// confirms some.
+    fn cycle(&mut self, server_frame: u32, frames: u32, sample_rate: u32) -> Option<Skipped> {
+        let expected = self.expected.unwrap_or(server_frame);
+        let lead = server_frame.wrapping_sub(expected);
+        let mut skipped = None;
+        let mut this_cycle = expected;
+        if lead == 0 {
+            self.held = 0;
+        } else if lead < 60 * sample_rate {
+            if self.held == 0 {
+                self.least_lead = lead;
+                self.held_frames = 0;
+            } else {
+                self.least_lead = self.least_lead.min(lead);
+            }
+            self.held += 1;
+            if self.held >= Self::CONFIRM {
+                skipped = Some(Skipped {
+                    frames: u64::from(self.least_lead),
+                    frames_ago: self.held_frames,
+                });
+                this_cycle = expected.wrapping_add(self.least_lead);
+                self.held = 0;
+            } else {
+                self.held_frames += u64::from(frames);
+            }
+        } else {
+            // Behind the frames rendered, or more than a minute ahead: not a late machine
+            // but a clock to follow from here.
+            self.held = 0;
+            this_cycle = server_frame;
+        }
+        self.expected = Some(this_cycle.wrapping_add(frames));
+        skipped
+    }
 }
 
 struct StereoOut {
@@ -53,17 +123,9 @@ struct StereoOut {
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
         let frames = scope.n_frames() as usize;
-        let server_frame = scope.last_frame_time();
-        let missed = self.next_server_frame.map_or(0, |expected| {
-            let missed = server_frame.wrapping_sub(expected);
-            // A jump backwards or of more than a minute is not a late machine.
-            if missed < 60 * self.sample_rate {
-                u64::from(missed)
-            } else {
-                0
-            }
-        });
-        self.next_server_frame = Some(server_frame.wrapping_add(frames as u32));
+        let skipped = self
+            .skipped
+            .cycle(scope.last_frame_time(), frames as u32, self.sample_rate);
         let edge = CallbackEdge {
             status: &self.status,
             costs: self.costs.as_mut(),
@@ -80,8 +142,8 @@ impl ProcessHandler for Process {
             |outputs, started| {
                 let left = outputs.left.as_mut_slice(scope);
                 let right = outputs.right.as_mut_slice(scope);
-                if missed > 0 {
-                    engine.missed(missed);
+                if let Some(skipped) = skipped {
+                    engine.missed(skipped.frames, skipped.frames_ago);
                 }
                 let start = engine.clock();
                 if let Some(clock) = clock {
@@ -207,7 +269,7 @@ pub fn start(
         interleaved: vec![0.0; 2 * MAX_PERIOD].into_boxed_slice(),
         status: Arc::clone(&status),
         clock: live_input.as_ref().and_then(LiveInput::clock_writer),
-        next_server_frame: None,
+        skipped: SkippedCycles::default(),
         costs,
         sample_rate,
     };
@@ -273,5 +335,78 @@ impl JackSession {
     pub fn stop(self) {
         // Deactivation fails only when the server is already gone; nothing left to do then.
         let _ = self.client.deactivate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SkippedCycles;
+
+    const RATE: u32 = 48_000;
+    const PERIOD: u32 = 64;
+
+    /// Feed the clock readings, a period per cycle; the frames skipped, cycle by cycle.
+    fn skipped(readings: &[u32]) -> Vec<u64> {
+        let mut cycles = SkippedCycles::default();
+        readings
+            .iter()
+            .map(|&frame| cycles.cycle(frame, PERIOD, RATE).map_or(0, |s| s.frames))
+            .collect()
+    }
+
+    fn on_time(from: u32, cycles: u32) -> impl Iterator<Item = u32> {
+        (0..cycles).map(move |i| from.wrapping_add(i * PERIOD))
+    }
+
+    #[test]
+    fn cycles_on_time_skip_nothing() {
+        let readings: Vec<u32> = on_time(1_000, 100).collect();
+        assert!(skipped(&readings).iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn late_callbacks_that_read_the_next_cycles_frame_skip_nothing() {
+        // Late for one cycle, then for three in a row: the clock reads a period or two
+        // ahead, then agrees again.
+        let mut readings: Vec<u32> = on_time(0, 10).collect();
+        readings[4] += PERIOD;
+        readings[6] += 2 * PERIOD;
+        readings[7] += PERIOD;
+        readings[8] += PERIOD;
+        readings.extend(on_time(10 * PERIOD, 20));
+        assert!(skipped(&readings).iter().all(|&s| s == 0), "{readings:?}");
+    }
+
+    #[test]
+    fn cycles_the_server_ran_without_the_client_are_counted_once_confirmed() {
+        // Two cycles skipped after the fifth; one of the cycles after them read late.
+        let mut readings: Vec<u32> = on_time(0, 5).collect();
+        readings.extend(on_time(7 * PERIOD, 20));
+        readings[7] += PERIOD;
+        let found = skipped(&readings);
+        let confirmed = 5 + SkippedCycles::CONFIRM as usize - 1;
+        assert_eq!(found[confirmed], u64::from(2 * PERIOD), "{found:?}");
+        assert_eq!(
+            found.iter().sum::<u64>(),
+            u64::from(2 * PERIOD),
+            "{found:?}"
+        );
+        // Placed where they were skipped: before the cycles that confirmed them.
+        let mut cycles = SkippedCycles::default();
+        let confirmation = readings
+            .iter()
+            .find_map(|&frame| cycles.cycle(frame, PERIOD, RATE))
+            .unwrap();
+        let ago = u64::from((SkippedCycles::CONFIRM - 1) * PERIOD);
+        assert_eq!(confirmation.frames_ago, ago);
+    }
+
+    #[test]
+    fn a_clock_that_jumps_back_or_far_ahead_is_followed_not_counted() {
+        let mut readings: Vec<u32> = on_time(10 * RATE, 4).collect();
+        readings.extend(on_time(0, 4));
+        readings.extend(on_time(5 * 60 * RATE, 20));
+        readings.extend(on_time(u32::MAX - 2 * PERIOD + 1, 20));
+        assert!(skipped(&readings).iter().all(|&s| s == 0));
     }
 }

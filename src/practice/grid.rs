@@ -100,13 +100,21 @@ impl BeatGrid {
         let mut segments = Vec::with_capacity(lines.len() + 1);
         let mut first_beat = 0.0;
         for (i, line) in lines.iter().enumerate() {
-            let spb = line.samples_per_beat.max(1.0);
+            let mut spb = line.samples_per_beat.max(1.0);
             let whole = line.end();
             let (end, beats) = match lines.get(i + 1) {
                 // Cut short by a bar that starts before it ends (the form restarted).
                 Some(next) if next.start < whole - MEET_FRAMES => {
                     let covered = (next.start - line.start) / spb;
                     (next.start, (covered - 1e-6).ceil().max(1.0) as u32)
+                }
+                // Less than half a beat between them: not a stop but cycles the machine
+                // skipped, which a take's time line keeps as silence. The bar stretches
+                // to meet the next, so that the notes in it stay in it.
+                Some(next) if next.start - whole < spb / 2.0 => {
+                    let beats = line.beats.max(1);
+                    spb = (next.start - line.start) / f64::from(beats);
+                    (next.start, beats)
                 }
                 _ => (whole, line.beats.max(1)),
             };
@@ -318,6 +326,21 @@ mod tests {
         let grid = BeatGrid::from_bar_lines(RATE, &late_start, 2.0).unwrap();
         assert_eq!(grid.place((0.9 * RATE) as u64).unwrap().line.index, 0);
         assert!(grid.place((0.5 * RATE) as u64).is_none());
+    }
+
+    #[test]
+    fn frames_skipped_between_two_bars_stretch_the_first_to_meet_the_next() {
+        // 512 frames the machine skipped before bar 2, at 120 BPM (a beat is 24 000).
+        let lines = [line(0, 0.0, 120.0), line(1, 4.0 * 24_000.0 + 512.0, 120.0)];
+        let grid = BeatGrid::from_bar_lines(RATE, &lines, 2.0).unwrap();
+        assert_eq!(grid.bars().count(), 2);
+        assert!((grid.beat_at_frame(96_512) - 4.0).abs() < 1e-9);
+        // A note just before bar 2, after where bar 1 would have ended on time.
+        let place = grid.place(96_261).unwrap();
+        assert_eq!((place.line.index, place.beat), (1, 0));
+        let place = grid.place(48_256).unwrap();
+        assert_eq!((place.line.index, place.beat), (0, 2));
+        assert!(place.distance < 1e-9);
     }
 
     #[test]

@@ -82,6 +82,11 @@ impl PracticeLog {
     /// One journal entry, in the order the engine wrote them. Returns whether the log
     /// changed (band notes only move the clock).
     pub fn record(&mut self, entry: &JournalEntry) -> bool {
+        // The analysis is on the engine's clock, which a missed cycle does not move (and
+        // which a driver journals a few cycles late, behind the clock).
+        if matches!(entry, JournalEntry::Missed { .. }) {
+            return false;
+        }
         let frame = entry.frame();
         // Played and band entries follow the engine's clock; a bar line is laid out a
         // little ahead of it, never behind. Anything behind is a new engine's clock.
@@ -96,8 +101,8 @@ impl PracticeLog {
                 self.bars.push(line);
                 true
             }
-            // The analysis is on the engine's clock, which a missed cycle or a mix left
-            // out of a take does not move; a new arrangement is the console's to follow.
+            // The analysis is on the engine's clock, which a mix left out of a take does
+            // not move; a new arrangement is the console's to follow.
             JournalEntry::Band { .. }
             | JournalEntry::MixGap { .. }
             | JournalEntry::Missed { .. }

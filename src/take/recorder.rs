@@ -238,6 +238,29 @@ enum Kept {
     Played(TimedInput),
 }
 
+impl Kept {
+    /// Move it `frames` later if it is at or after `from`. Returns the frame it was
+    /// journaled at, as far as it tells: a bar line is laid out ahead of the clock, and
+    /// says nothing of where the journal was.
+    fn shift_from(&mut self, from: u64, frames: u64) -> u64 {
+        match self {
+            Kept::Bar(line) => {
+                if line.start >= from as f64 {
+                    line.start += frames as f64;
+                }
+                u64::MAX / 2
+            }
+            Kept::Band(frame, _) | Kept::Played(TimedInput { frame, .. }) => {
+                let was = *frame;
+                if was >= from {
+                    *frame += frames;
+                }
+                was
+            }
+        }
+    }
+}
+
 /// One take being written.
 struct Take {
     setup: TakeSetup,
@@ -403,8 +426,21 @@ impl Writer {
                 return;
             }
             JournalEntry::Missed { frame, frames } => {
-                // Silence where the engine was not run; what it played after comes later.
-                self.gaps.push((at(frame), frames));
+                // Silence where the engine was not run; what it played after comes later,
+                // including what was journaled before the driver was sure of the miss.
+                let from = at(frame);
+                // Bar lines are laid out a beat and a little ahead: the search goes back
+                // past the notes before the miss for longer than any beat lasts.
+                let reach = u64::from(self.sample_rate.max(1)) * 8;
+                for (_, kept) in self.kept.iter_mut().rev() {
+                    if kept.shift_from(from, frames) + reach < from {
+                        break;
+                    }
+                }
+                for gap in self.gaps.iter_mut().filter(|gap| gap.0 >= from) {
+                    gap.0 += frames;
+                }
+                self.gaps.push((from, frames));
                 self.missed += frames;
                 return;
             }
@@ -739,5 +775,86 @@ impl Take {
             error: self.error.clone(),
             summary,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringbuf::HeapRb;
+    use ringbuf::traits::{Producer, Split};
+
+    const RATE: u32 = 48_000;
+
+    fn note_on(frame: u64, key: u8) -> JournalEntry {
+        JournalEntry::Played(TimedInput {
+            frame,
+            event: InputEvent::NoteOn { key, velocity: 0.8 },
+        })
+    }
+
+    #[test]
+    fn cycles_missed_and_journaled_late_move_what_was_played_after_them() {
+        let preset = crate::preset::find("generique").unwrap();
+        let arrangement = Arrangement::new(&preset, None).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let folder = scratch.path().join("take");
+        let line = BarLine {
+            index: 0,
+            form_bar: 0,
+            start: 0.0,
+            samples_per_beat: f64::from(RATE) / 2.0,
+            beats: 4,
+            tempo: 120.0,
+            key_shift: 0,
+        };
+        let mut recorder = TakeRecorder::start(TakeSetup {
+            folder: folder.clone(),
+            preset: preset.name.clone(),
+            key: "D minor".into(),
+            seed: 1,
+            lead: preset.lead,
+            arrangement,
+            started: chrono::Local::now(),
+            session: String::new(),
+            history: None,
+        })
+        .unwrap();
+        let (mut mix, ring) = HeapRb::<f32>::new(2 * 96_000).split();
+        recorder.segment(ring, RATE, "test".into());
+        // The bar line, a note before the miss and two after it, then the 500 frames the
+        // server skipped at frame 3 000, journaled once the driver was sure.
+        recorder.journal(JournalEntry::Bar(line));
+        recorder.journal(note_on(1_000, 62));
+        recorder.journal(note_on(3_000, 65));
+        recorder.journal(note_on(3_200, 69));
+        recorder.journal(JournalEntry::Missed {
+            frame: 3_000,
+            frames: 500,
+        });
+        recorder.journal(note_on(9_000, 71));
+        assert_eq!(mix.push_slice(&[0.25; 2 * 48_000]), 2 * 48_000);
+        recorder.send_journal(48_000, 1);
+        let taken = recorder.finish(0);
+        assert_eq!(taken.len(), 1);
+
+        let played: Vec<(u64, u8)> =
+            crate::render::midi_file::read(&folder.join(PLAYER_MIDI), RATE as f32)
+                .unwrap()
+                .into_iter()
+                .filter_map(|i| match i.event {
+                    InputEvent::NoteOn { key, .. } => Some((i.frame, key)),
+                    _ => None,
+                })
+                .collect();
+        // A tick is 25 frames at 120 BPM.
+        assert_eq!(played, [(1_000, 62), (3_500, 65), (3_700, 69), (9_500, 71)]);
+        let wav = hound::WavReader::open(folder.join(MIX_WAV)).unwrap();
+        assert_eq!(wav.duration(), 48_500);
+        // Stereo: the silence is samples 6 000 to 7 000.
+        let samples: Vec<i32> = wav.into_samples().map(Result::unwrap).collect();
+        assert!(samples[..6_000].iter().all(|&s| s != 0));
+        assert!(samples[6_000..7_000].iter().all(|&s| s == 0));
+        assert!(samples[7_000..].iter().all(|&s| s != 0));
     }
 }
