@@ -4,6 +4,26 @@
 //! modal vamps of *Ascenseur pour l'échafaud* while a musician improvises through the
 //! instrument's own lead voice. The same [`engine::Engine`] renders live and offline.
 
+/// `eprintln!` that never panics: with stderr closed (`play --headless 2>&1 | head`) a
+/// line is lost, not the music or the take.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics: output piped into a reader that stops early
+/// (`ascenseur takes | head -1`) ends quietly.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod band;
 pub mod bench;
 pub mod engine;

@@ -884,7 +884,7 @@ pub fn run_headless(
         // What the backend granted and reports (the buffer its callbacks get, the latency
         // its timestamps give) is known once it has called back a few times.
         driver.wait_for_callbacks(FIRST_CALLBACKS, Duration::from_secs(1));
-        eprintln!(
+        crate::say!(
             "{} — playing {}",
             driver.describe(),
             session.performance.arrangement().title
@@ -894,18 +894,18 @@ pub fn run_headless(
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(20));
         if let Some(notice) = session.poll() {
-            eprintln!("{notice}");
+            crate::say!("{notice}");
             // Nobody is at a keyboard to ask for it: build the engine again at once.
             if matches!(notice, Notice::EngineFailed(_))
                 && let Some(restarted) = session.restart()
             {
-                eprintln!("{restarted}");
+                crate::say!("{restarted}");
             }
         }
         if session.driver().is_some() && last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();
             if let Some(t) = session.telemetry() {
-                eprintln!("{}", status_line(session, t, &midi_summary()));
+                crate::say!("{}", status_line(session, t, &midi_summary()));
             }
         }
     }

@@ -5,6 +5,7 @@ use ascenseur::io::live_input::MidiTiming;
 use ascenseur::io::midi_input::{MidiInputs, PortSelection};
 use ascenseur::preset::{self, PresetError};
 use ascenseur::render::{self, RenderError, RenderOptions};
+use ascenseur::{say, tell};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -422,7 +423,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", describe_error(&error));
+            say!("error: {}", describe_error(&error));
             ExitCode::from(exit_code(&error))
         }
     }
@@ -554,7 +555,7 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
             value: path.display().to_string(),
             reason: format!("cannot write it: {error}"),
         })?;
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     bar.finish_and_clear();
     let seconds = summary.frames as f64 / summary.sample_rate as f64;
@@ -568,7 +569,7 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
         (Some(first), Some(last)) if first != last => format!("{first:.0} to {last:.0} BPM"),
         _ => format!("{:.0} BPM", summary.arrangement.tempo),
     };
-    eprintln!(
+    say!(
         "wrote {} ({bars} bars of {} at {tempo}, {seconds:.1} s of audio in {:.2} s)",
         args.output.display(),
         preset.title,
@@ -586,7 +587,7 @@ fn render_command(args: Box<RenderArgs>) -> anyhow::Result<()> {
         write_report(path, &report)?;
         let notes = report.notes.count;
         let plural = if notes == 1 { "" } else { "s" };
-        eprintln!("{} · {notes} note{plural} judged", report.time);
+        say!("{} · {notes} note{plural} judged", report.time);
     }
     Ok(())
 }
@@ -610,7 +611,7 @@ fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
     let listing = ascenseur::take::list_takes(&dir)
         .with_context(|| format!("reading the takes in '{}'", dir.display()))?;
     for (folder, why) in &listing.unreadable {
-        eprintln!("skipped {}: {why}", folder.display());
+        say!("skipped {}: {why}", folder.display());
     }
     if json {
         /// A take as listed: its folder, then its `take.json`.
@@ -628,11 +629,11 @@ fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
                 info: &take.info,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&takes)?);
+        tell!("{}", serde_json::to_string_pretty(&takes)?);
         return Ok(());
     }
     if listing.takes.is_empty() {
-        eprintln!(
+        say!(
             "no takes in {} yet: `ascenseur play` records them",
             dir.display()
         );
@@ -646,7 +647,7 @@ fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
             .get(..16)
             .unwrap_or(&info.started)
             .replace('T', " ");
-        println!(
+        tell!(
             "{started}  {:<34} {:<10} {:>11} BPM  {:>6.1} s  {:>4} notes  {}",
             info.title,
             info.key,
@@ -659,7 +660,7 @@ fn takes_command(json: bool, takes_dir: Option<String>) -> anyhow::Result<()> {
                 String::from("-")
             }
         );
-        println!("    {}", take.folder.display());
+        tell!("    {}", take.folder.display());
     }
     Ok(())
 }
@@ -670,14 +671,14 @@ fn history_command(preset: Option<String>, json: bool) -> anyhow::Result<()> {
     let read = history::History::read(&path)
         .with_context(|| format!("reading the history '{}'", path.display()))?;
     for (line, why) in &read.skipped {
-        eprintln!(
+        say!(
             "{}:{line}: skipped a line that does not read: {why}",
             path.display()
         );
     }
     let presets = read.by_preset(preset.as_deref());
     if json {
-        println!("{}", serde_json::to_string_pretty(&presets)?);
+        tell!("{}", serde_json::to_string_pretty(&presets)?);
         return Ok(());
     }
     if presets.is_empty() {
@@ -694,8 +695,8 @@ fn history_command(preset: Option<String>, json: bool) -> anyhow::Result<()> {
             .into());
         }
         match preset {
-            Some(name) => eprintln!("no takes of '{name}' in {} yet", path.display()),
-            None => eprintln!(
+            Some(name) => say!("no takes of '{name}' in {} yet", path.display()),
+            None => say!(
                 "no takes in {} yet: `ascenseur play` records them",
                 path.display()
             ),
@@ -703,16 +704,19 @@ fn history_command(preset: Option<String>, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     for summary in presets {
-        println!("{summary}");
+        tell!("{summary}");
     }
     Ok(())
 }
 
 fn presets_command() -> anyhow::Result<()> {
     let catalog = preset::catalog();
-    println!(
+    tell!(
         "{:<34} {:<34} {:>5}  {:<13} modes",
-        "name", "title", "BPM", "feel"
+        "name",
+        "title",
+        "BPM",
+        "feel"
     );
     for entry in &catalog {
         match &entry.preset {
@@ -725,7 +729,7 @@ fn presets_command() -> anyhow::Result<()> {
                     }
                 }
                 let user = if entry.is_user() { " (user)" } else { "" };
-                println!(
+                tell!(
                     "{:<34} {:<34} {:>5.0}  {:<13} {}",
                     format!("{}{user}", p.name),
                     p.title,
@@ -734,7 +738,7 @@ fn presets_command() -> anyhow::Result<()> {
                     modes.join(", ")
                 );
             }
-            Err(e) => eprintln!("skipped invalid user preset: {e}"),
+            Err(e) => say!("skipped invalid user preset: {e}"),
         }
     }
     Ok(())
@@ -762,7 +766,7 @@ fn devices_command(json: bool) -> anyhow::Result<()> {
 
 fn check_command(file: &std::path::Path) -> anyhow::Result<()> {
     let preset = preset::load_file(file)?;
-    println!(
+    tell!(
         "{}: ok — {} ({} bars, {:.0} BPM, {})",
         file.display(),
         preset.title,
@@ -807,7 +811,7 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
         (false, None) => {
             let dir = ascenseur::take::default_takes_dir();
             if dir.is_none() {
-                eprintln!(
+                say!(
                     "not recording: no data directory (set XDG_DATA_HOME or HOME, or give --takes-dir)"
                 );
             }
@@ -870,12 +874,12 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
     };
     if args.headless {
         if let Some(reason) = midi.status().unavailable {
-            eprintln!("MIDI keyboards: {reason}");
+            say!("MIDI keyboards: {reason}");
         }
         ascenseur::live::run_headless(&mut session, &stop, || midi_summary(&midi));
         midi.stop();
         report_takes(&session.stop());
-        eprintln!("stopped");
+        say!("stopped");
         return Ok(());
     }
     let look = ascenseur::ui::Look::from_env();
@@ -889,14 +893,14 @@ fn play_command(args: PlayArgs) -> anyhow::Result<()> {
 fn report_takes(takes: &[ascenseur::take::FinishedTake]) {
     for take in takes {
         let info = &take.info;
-        eprintln!(
+        say!(
             "take saved: {} ({:.1} s, {} notes)",
             take.folder.display(),
             info.duration_s,
             info.notes_played
         );
         if let Some(error) = &info.error {
-            eprintln!("  but recording stopped early: {error}");
+            say!("  but recording stopped early: {error}");
         }
     }
 }

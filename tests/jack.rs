@@ -455,6 +455,51 @@ fn headless_stops_cleanly_on_sigterm() {
     );
 }
 
+#[test]
+fn headless_play_goes_on_when_its_stderr_is_closed() {
+    let Some(_scenario) = jack_scenario(&[]) else {
+        return;
+    };
+    let server = JackServer::start(&unique("closed-stderr"));
+    let mut instrument = ascenseur(&server, &[]);
+    // What `play --headless 2>&1 | head -1` does: read a line, then close the pipe while
+    // status lines keep coming (one a second).
+    let mut stderr = std::io::BufReader::new(instrument.0.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    use std::io::BufRead;
+    stderr.read_line(&mut first).expect("a first line");
+    drop(stderr);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        instrument.0.try_wait().expect("wait").is_none(),
+        "ascenseur stopped when its stderr was closed"
+    );
+    let pid = instrument.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill").success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = instrument.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    // The take was kept all the same.
+    let takes = server.data_home().join("ascenseur").join("takes");
+    let saved = std::fs::read_dir(&takes)
+        .map(|dir| {
+            dir.flatten()
+                .any(|take| take.path().join("take.json").is_file())
+        })
+        .unwrap_or(false);
+    assert!(saved, "no take.json under {}", takes.display());
+}
+
 /// What the random MIDI client sends next.
 const RANDOM: u8 = 0;
 /// An all-notes-off on every channel, then nothing.

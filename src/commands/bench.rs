@@ -7,6 +7,7 @@ use ascenseur::bench::callback::{self, CallbackReport, SAFE_RUN};
 use ascenseur::bench::device_roundtrip::{DeviceLoop, measure_device};
 use ascenseur::bench::roundtrip::{self, Loopback, RoundtripOptions};
 use ascenseur::preset;
+use ascenseur::{say, tell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -163,7 +164,7 @@ fn soak_command(args: SoakArgs) -> anyhow::Result<()> {
     let report = report
         .context("the soak (a JACK server must be running: `ascenseur bench soak` plays on it)")?;
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        tell!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
     print_soak_report(&report);
@@ -174,7 +175,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
     let mib =
         |kib: Option<u64>| kib.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
     let count = |n: Option<u64>| n.map_or("?".to_string(), |n| n.to_string());
-    println!(
+    tell!(
         "soak: {:.1} min on JACK client '{}' at {} Hz, {} frames per period\n\
          (every preset in turn, the console's commands, a MIDI player with bursts, takes recorded;\n\
          load: callback time as a share of the period's, to half a percent)",
@@ -183,7 +184,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         report.sample_rate,
         report.period
     );
-    println!(
+    tell!(
         "{:>4} {:>8} {:>4} {:>4} {:>9} {:>6} {:>6} {:>6} {:>6} {:>5} {:>6} {:>6} {:>7} {:>5} {:>7} {:>6}",
         "min",
         "RSS MiB",
@@ -203,7 +204,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         "NaN/inf"
     );
     for m in &report.minutes {
-        println!(
+        tell!(
             "{:>4} {:>8} {:>4} {:>4} {:>9} {:>6.1} {:>6.1} {:>6.1} {:>6.1} {:>5} {:>6} {:>6} {:>7} {:>5} {:>7} {:>6}",
             m.minute,
             mib(m.process.rss_kib),
@@ -226,14 +227,14 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
     let growth = report
         .rss_growth_mib()
         .map_or("?".to_string(), |g| format!("{g:+.2} MiB"));
-    println!(
+    tell!(
         "resident memory: {} MiB at the start, {} after the warm-up ({:.0} s), {} at the end: {growth} after the warm-up",
         mib(report.start.rss_kib),
         mib(report.after_warm_up.rss_kib),
         report.warm_up_s,
         mib(report.end.rss_kib)
     );
-    println!(
+    tell!(
         "file descriptors: {} → {} → {}; threads: {} → {} → {}",
         count(report.start.fds),
         count(report.after_warm_up.fds),
@@ -242,7 +243,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         count(report.after_warm_up.threads),
         count(report.end.threads)
     );
-    println!(
+    tell!(
         "stuck notes: {} in {} checks{}; the lead after all-notes-off: {:.1} dBFS ({})",
         report.stuck_notes,
         report.stuck_checks,
@@ -258,16 +259,18 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
             "still sounding"
         }
     );
-    println!(
+    tell!(
         "notes held after xruns (their MIDI lost with the late cycles): {}; cycles skipped {} times",
-        report.notes_held_after_xruns, report.missed_cycles
+        report.notes_held_after_xruns,
+        report.missed_cycles
     );
-    println!(
+    tell!(
         "samples heard: {}, not finite: {}",
-        report.samples_heard, report.non_finite_samples
+        report.samples_heard,
+        report.non_finite_samples
     );
     let d = &report.dropped;
-    println!(
+    tell!(
         "dropped events: {} (player ring {}, JACK MIDI buffer {}, engine input {}, band events {}, telemetry {}, journal {}, onsets {}, with no engine {})",
         d.total(),
         d.player_ring,
@@ -279,7 +282,7 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         d.onsets,
         d.live_input
     );
-    println!(
+    tell!(
         "played: {} note-ons in {} phrases ({} bursts), {} MIDI events; the engine started {} lead notes; {} console commands, {} playbacks; {} xruns",
         report.note_ons_sent,
         report.phrases,
@@ -290,17 +293,17 @@ fn print_soak_report(report: &ascenseur::bench::soak::SoakReport) {
         report.playbacks,
         report.xruns
     );
-    println!(
+    tell!(
         "takes: {} recorded and read back, {} failed; presets played: {}",
         report.takes_recorded,
         report.takes_failed.len(),
         report.presets_played.join(", ")
     );
     for failed in &report.takes_failed {
-        println!("  failed: {failed}");
+        tell!("  failed: {failed}");
     }
     for notice in &report.notices {
-        println!("  the session said: {notice}");
+        tell!("  the session said: {notice}");
     }
 }
 
@@ -409,23 +412,32 @@ fn print_callback_report(report: &CallbackReport, title: &str, json: bool) -> an
             "smallest_buffer_without_xrun": smallest_without_xrun,
             "results": runs,
         });
-        println!("{value}");
+        tell!("{value}");
         return Ok(());
     }
-    println!(
+    tell!(
         "callback CPU time as a share of each buffer's time, {} · {}\n({title} with 8 lead notes held, {:.0} s per size)",
-        report.host, report.device, report.seconds_per_size
+        report.host,
+        report.device,
+        report.seconds_per_size
     );
-    println!(
+    tell!(
         "{:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6}",
-        "frames", "budget", "median", "p99.9", "max", "wall max", "callbacks", "xruns"
+        "frames",
+        "budget",
+        "median",
+        "p99.9",
+        "max",
+        "wall max",
+        "callbacks",
+        "xruns"
     );
     for r in &report.runs {
         if let Some(why) = &r.refused {
-            println!("{:>7} refused: {why}", r.frames);
+            tell!("{:>7} refused: {why}", r.frames);
             continue;
         }
-        println!(
+        tell!(
             "{:>7} {:>7.2}ms {:>8.2}% {:>8.2}% {:>8.2}% {:>8.2}% {:>10} {:>6}",
             r.frames,
             r.budget_s() * 1e3,
@@ -439,17 +451,17 @@ fn print_callback_report(report: &CallbackReport, title: &str, json: bool) -> an
     }
     let rate = report.runs.first().map_or(48_000, |r| r.sample_rate);
     match (smallest_clean, smallest_without_xrun) {
-        (Some(frames), _) => println!(
+        (Some(frames), _) => tell!(
             "smallest buffer with no xrun in {} s: {frames} frames ({:.2} ms)",
             SAFE_RUN.as_secs(),
             f64::from(frames) * 1e3 / f64::from(rate)
         ),
-        (None, Some(frames)) => println!(
+        (None, Some(frames)) => tell!(
             "smallest buffer with no xrun: {frames} frames ({:.2} ms) over {:.0} s — run with --seconds 30 to call it safe",
             f64::from(frames) * 1e3 / f64::from(rate),
             report.seconds_per_size
         ),
-        (None, None) => println!("every buffer size had xruns"),
+        (None, None) => tell!("every buffer size had xruns"),
     }
     Ok(())
 }
@@ -463,21 +475,27 @@ fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
     };
     let mut rows = Vec::new();
     if !args.json {
-        println!(
+        tell!(
             "engine CPU time per block as a share of the block's real-time budget\n\
              ({} with 8 lead notes held, 48 kHz, offline; wall-clock columns include preemption)",
             preset.title
         );
-        println!(
+        tell!(
             "{:>7} {:>9} {:>10} {:>10} {:>10} {:>12} {:>10}",
-            "frames", "budget", "median", "p99.9", "max", "wall p99.9", "wall max"
+            "frames",
+            "budget",
+            "median",
+            "p99.9",
+            "max",
+            "wall p99.9",
+            "wall max"
         );
     }
     for frames in sizes {
         let blocks = ((args.seconds * 48_000.0) as usize / frames).max(100);
         let cost = ascenseur::bench::measure_blocks(preset, frames, blocks, 8);
         if !args.json {
-            println!(
+            tell!(
                 "{:>7} {:>7.2}ms {:>9.2}% {:>9.2}% {:>9.2}% {:>11.2}% {:>9.2}%",
                 frames,
                 cost.budget_s() * 1e3,
@@ -512,7 +530,7 @@ fn offline_dsp(args: &DspArgs) -> anyhow::Result<()> {
             "preset": preset.name,
             "results": results,
         });
-        println!("{value}");
+        tell!("{value}");
     }
     Ok(())
 }
@@ -583,22 +601,25 @@ fn roundtrip_command(args: RoundtripArgs) -> anyhow::Result<()> {
             "reported_frames": report.reported_frames,
             "xruns": report.xruns,
         });
-        println!("{value}");
+        tell!("{value}");
         return Ok(());
     }
-    println!(
+    tell!(
         "round trip {} -> {}, {} Hz, {} frames per period",
-        report.playback_port, report.capture_port, report.sample_rate, report.period
+        report.playback_port,
+        report.capture_port,
+        report.sample_rate,
+        report.period
     );
-    println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
+    tell!("{:>10} {:>10} {:>10}", "", "frames", "ms");
     for (label, frames) in [
         ("min", report.min()),
         ("median", report.median()),
         ("max", report.max()),
     ] {
-        println!("{label:>10} {frames:>10} {:>10.3}", report.ms(frames));
+        tell!("{label:>10} {frames:>10} {:>10.3}", report.ms(frames));
     }
-    println!(
+    tell!(
         "bursts sent {} · received {} · xruns {} · the ports report {} frames ({:.3} ms), so the loop adds {} frames",
         report.sent,
         report.delays.len(),
@@ -660,7 +681,7 @@ fn midi_latency_command(
         seed: 1957,
     };
     if !json {
-        eprintln!(
+        say!(
             "sending {notes} note-ons to {midi_target}, listening on {audio_source} (threshold {THRESHOLD_DBFS} dBFS)…"
         );
     }
@@ -688,22 +709,23 @@ fn midi_latency_command(
             "max_ms": report.ms(report.max() as f64),
             "jitter_ms": report.ms(report.jitter() as f64),
         });
-        println!("{value}");
+        tell!("{value}");
     } else {
-        println!(
+        tell!(
             "MIDI note-on to first sample above {THRESHOLD_DBFS} dBFS, {} Hz, {} frames per period",
-            report.sample_rate, report.period
+            report.sample_rate,
+            report.period
         );
-        println!("{:>10} {:>10} {:>10}", "", "frames", "ms");
+        tell!("{:>10} {:>10} {:>10}", "", "frames", "ms");
         for (label, frames) in [
             ("min", report.min() as f64),
             ("avg", report.mean()),
             ("max", report.max() as f64),
             ("jitter", report.jitter() as f64),
         ] {
-            println!("{label:>10} {frames:>10.1} {:>10.3}", report.ms(frames));
+            tell!("{label:>10} {frames:>10.1} {:>10.3}", report.ms(frames));
         }
-        println!(
+        tell!(
             "messages sent {} · received {received} · disturbed by xruns {} (left out of the figures)",
             report.sent,
             report.xrun_notes()
