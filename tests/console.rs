@@ -177,8 +177,10 @@ impl Console {
     /// A console `width` columns wide, with `env` added to its environment.
     fn start_with(_scenario: &OneAtATime, width: u16, env: &str) -> Console {
         let server = JackServer::start(&unique("ui-console"));
-        let tmux = Tmux::start("asc-ui-console-test", width, 30);
-        let pid_file = std::env::temp_dir().join("asc-ui-console.pid");
+        // Named after the server (and so this process): two checkouts testing at once
+        // each drive their own console.
+        let tmux = Tmux::start(&server.name, width, 30);
+        let pid_file = std::env::temp_dir().join(format!("{}.pid", server.name));
         let pid_file = pid_file.to_str().expect("utf-8 temp dir").to_string();
         let _ = std::fs::remove_file(&pid_file);
         tmux.type_line(&console_command(&server, &pid_file, env));
