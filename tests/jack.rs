@@ -44,7 +44,7 @@ fn probe(
     midi_target: &str,
     audio_source: &str,
     notes: usize,
-) -> LatencyReport {
+) -> Result<LatencyReport, String> {
     // The probe is a client of this process: point the library at the test's server.
     scenario.clients_use(&server.name);
     measure(&ProbeOptions {
@@ -57,7 +57,7 @@ fn probe(
         timeout: Duration::from_secs(60),
         seed: 5,
     })
-    .expect("latency probe")
+    .map_err(|e| format!("latency probe of {midi_target}: {e:?}"))
 }
 
 fn summary(name: &str, r: &LatencyReport) -> String {
@@ -334,12 +334,13 @@ fn notes_come_out_at_the_right_pitch_at_the_reference_latency() {
         return;
     };
     // A non-real-time server on a shared machine sometimes runs a cycle late without
-    // calling it an xrun; one more measurement is allowed before judging.
-    for attempt in 1..=2 {
+    // calling it an xrun, or starves the probe for a while; up to three measurements
+    // are made before judging.
+    for attempt in 1..=3 {
         match measure_latency_against_midisine(&scenario) {
             Ok(()) => return,
-            Err(failure) if attempt == 1 => {
-                eprintln!("first measurement failed, measuring again:\n{failure}")
+            Err(failure) if attempt < 3 => {
+                eprintln!("measurement {attempt} failed, measuring again:\n{failure}")
             }
             Err(failure) => panic!("{failure}"),
         }
@@ -355,7 +356,7 @@ fn measure_latency_against_midisine(scenario: &OneAtATime) -> Result<(), String>
         "ascenseur:midi_in",
         "ascenseur:out_l",
         16,
-    );
+    )?;
 
     let midisine = Running(
         server
@@ -372,7 +373,7 @@ fn measure_latency_against_midisine(scenario: &OneAtATime) -> Result<(), String>
         "midisine:midi_in",
         "midisine:audio_out",
         16,
-    );
+    )?;
     drop(midisine);
 
     let report = format!(
