@@ -415,23 +415,9 @@ fn headless_stops_cleanly_on_sigterm() {
     let server = JackServer::start(&unique("sigterm"));
     let mut instrument = ascenseur(&server, &[]);
     std::thread::sleep(Duration::from_millis(1500));
-    let pid = instrument.0.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = instrument.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "ascenseur did not stop within 5 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    instrument.signal("-TERM");
+    let status = instrument.wait_exit(Duration::from_secs(5));
     eprintln!(
         "stopped {:.2} s after SIGTERM",
         started.elapsed().as_secs_f64()
@@ -475,20 +461,8 @@ fn headless_play_goes_on_when_its_stderr_is_closed() {
         instrument.0.try_wait().expect("wait").is_none(),
         "ascenseur stopped when its stderr was closed"
     );
-    let pid = instrument.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status();
-    assert!(killed.expect("kill").success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = instrument.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "no stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    instrument.signal("-TERM");
+    let status = instrument.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
     // The take was kept all the same.
     let takes = server.data_home().join("ascenseur").join("takes");

@@ -110,23 +110,6 @@ fn ascenseur(server: &JackServer, takes: &Path, stderr: &Path) -> Running {
     Running(child)
 }
 
-fn signal(child: &std::process::Child, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status();
-}
-
-fn wait_exit(child: &mut std::process::Child, within: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(started.elapsed() < within, "ascenseur did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The one take folder under `takes`.
 fn the_take(takes: &Path) -> PathBuf {
     let folders: Vec<PathBuf> = std::fs::read_dir(takes)
@@ -231,8 +214,8 @@ fn record_take(scenario: &OneAtATime) -> RecordedTake {
     std::thread::sleep(Duration::from_millis(500));
     // The session ends on the server frame read just before the signal.
     let end = client.as_client().frame_time();
-    signal(&instrument.0, "-TERM");
-    let status = wait_exit(&mut instrument.0, Duration::from_secs(10));
+    instrument.signal("-TERM");
+    let status = instrument.wait_exit(Duration::from_secs(10));
     drop(client);
     let said = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "ascenseur failed: {status}\n{said}");
@@ -445,8 +428,8 @@ fn a_killed_session_leaves_a_mix_readable_to_the_last_second() {
     std::thread::sleep(Duration::from_millis(1500));
     let end = client.as_client().frame_time();
     let at_least = playing.elapsed().as_secs_f64();
-    signal(&instrument.0, "-KILL");
-    wait_exit(&mut instrument.0, Duration::from_secs(5));
+    instrument.signal("-KILL");
+    instrument.wait_exit(Duration::from_secs(5));
     drop(client);
     let take = the_take(&takes);
     let wav = hound::WavReader::open(take.join("mix.wav")).expect("mix.wav reads after a kill");
@@ -497,8 +480,8 @@ fn a_takes_folder_that_cannot_be_written_leaves_the_music_playing_and_says_why()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    signal(&instrument.0, "-TERM");
-    let status = wait_exit(&mut instrument.0, Duration::from_secs(10));
+    instrument.signal("-TERM");
+    let status = instrument.wait_exit(Duration::from_secs(10));
     let said = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "{said}");
     assert!(

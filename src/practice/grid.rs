@@ -111,7 +111,9 @@ impl BeatGrid {
                 // Less than half a beat between them: not a stop but cycles the machine
                 // skipped, which a take's time line keeps as silence. The bar stretches
                 // to meet the next, so that the notes in it stay in it.
-                Some(next) if next.start - whole < spb / 2.0 => {
+                Some(next)
+                    if next.start - whole > MEET_FRAMES && next.start - whole < spb / 2.0 =>
+                {
                     let beats = line.beats.max(1);
                     spb = (next.start - line.start) / f64::from(beats);
                     (next.start, beats)

@@ -201,6 +201,30 @@ impl Drop for JackServer {
 /// A child process killed on drop (if still running).
 pub struct Running(pub Child);
 
+impl Running {
+    /// Send it `signal` ("-TERM", "-KILL"…), as `kill` does.
+    pub fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, &self.0.id().to_string()])
+            .status();
+    }
+
+    /// Its exit status, once it has exited; fails the test if that takes over `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < within,
+                "the process did not stop within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Running {
     /// SIGTERM first, so a JACK client closes cleanly; SIGKILL if it does not.
     fn drop(&mut self) {
